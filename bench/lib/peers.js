@@ -1,0 +1,86 @@
+'use strict';
+// The reverse proxies breakwater is compared with. Each peer's start() returns a handle
+// {url, proc} or {skipped: reason}; a missing binary or module is a skip, never a failure.
+const path = require('node:path');
+const procs = require('./procs');
+const nginx = require('./nginx');
+const haproxy = require('./haproxy');
+
+const SERVERS = path.join(__dirname, '..', 'servers');
+
+async function ready(name, proc, url, stderrFile) {
+  const r = await procs.waitHttp(url + '/', { child: proc, timeoutMs: 15000 });
+  if (r.ok) return { url, proc };
+  await procs.stop(proc);
+  return { skipped: `${name} did not start: ${r.why}. ${procs.tail(stderrFile, 3)}`.trim() };
+}
+
+async function startNginx(ctx, name) {
+  if (!nginx.available()) return { skipped: `${nginx.NGINX} not installed` };
+  const dir = path.join(ctx.tmp, name);
+  const port = await procs.freePort();
+  const conf = nginx.proxyConf({ dir, port, upstreamPort: ctx.upstream.port, nofile: ctx.nofile });
+  const { cmd, args } = nginx.prepare(dir, conf);
+  const stderrFile = path.join(dir, 'stderr.log');
+  const proc = procs.start({ name, cmd, args, stderrFile, nofile: ctx.nofile });
+  return ready(name, proc, `http://127.0.0.1:${port}`, path.join(dir, 'error.log'));
+}
+
+async function startHaproxy(ctx, name) {
+  if (!haproxy.available()) return { skipped: `${haproxy.HAPROXY} not installed` };
+  const dir = path.join(ctx.tmp, name);
+  const port = await procs.freePort();
+  const maxconn = ctx.nofile - 1000;
+  const text = haproxy.conf({ port, upstreamPort: ctx.upstream.port, maxconn });
+  const { cmd, args } = haproxy.prepare(dir, text);
+  const stderrFile = path.join(dir, 'stderr.log');
+  const proc = procs.start({ name, cmd, args, stderrFile, stdoutFile: stderrFile, nofile: ctx.nofile });
+  return ready(name, proc, `http://127.0.0.1:${port}`, stderrFile);
+}
+
+function nodePeer(script, moduleName) {
+  return async (ctx, name) => {
+    try {
+      require.resolve(moduleName);
+    } catch {
+      return { skipped: `npm module ${moduleName} not installed (npm ci --prefix bench)` };
+    }
+    const port = await procs.freePort();
+    const stderrFile = path.join(ctx.tmp, `${name}.stderr.log`);
+    const proc = procs.start({
+      name,
+      cmd: process.execPath,
+      args: [path.join(SERVERS, script), String(port), ctx.upstream.url],
+      stderrFile,
+      nofile: ctx.nofile,
+      env: { NODE_ENV: 'production' },
+    });
+    return ready(name, proc, `http://127.0.0.1:${port}`, stderrFile);
+  };
+}
+
+/** Peer variants in table order. `node` marks the Node.js peers (for the 2x target). */
+const PEERS = [
+  { id: 'nginx', label: 'nginx (1 worker, upstream keepalive)', node: false, start: startNginx },
+  { id: 'haproxy', label: 'HAProxy (nbthread 1, http-reuse always)', node: false, start: startHaproxy },
+  {
+    id: 'http-proxy',
+    label: 'http-proxy 1.18 + keep-alive agent',
+    node: true,
+    start: nodePeer('http-proxy.js', 'http-proxy'),
+  },
+  {
+    id: 'fastify',
+    label: '@fastify/http-proxy 11 (fastify 5)',
+    node: true,
+    start: nodePeer('fastify.js', '@fastify/http-proxy'),
+  },
+  {
+    id: 'fast-gateway',
+    label: 'fast-gateway 3.4',
+    node: true,
+    start: nodePeer('fast-gateway.js', 'fast-gateway'),
+  },
+];
+
+module.exports = { PEERS };

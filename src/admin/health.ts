@@ -1,0 +1,87 @@
+/**
+ * @module admin/health
+ * What /health, /health/ready and /health/live report, computed from the running route table.
+ */
+import type { RouteTable } from '../pipeline/route-table';
+import type { Upstream } from '../upstream/upstream';
+
+export type HealthStatus = 'ok' | 'degraded' | 'down';
+
+export interface TargetHealth {
+  url: string;
+  healthy: boolean;
+  ejected: boolean;
+  draining: boolean;
+  lastCheck: string | null;
+  reason: string | null;
+}
+
+export interface UpstreamHealth {
+  status: HealthStatus;
+  inflight: number;
+  breakers: Record<string, 'closed' | 'open' | 'half-open'>;
+  targets: TargetHealth[];
+}
+
+export interface HealthReport {
+  status: HealthStatus;
+  version: string;
+  uptimeSeconds: number;
+  draining: boolean;
+  redis: { status: 'up' | 'down' | 'disabled' };
+  upstreams: Record<string, UpstreamHealth>;
+}
+
+export interface HealthContext {
+  readonly table: RouteTable;
+  readonly draining: boolean;
+  readonly startedAt: number;
+}
+
+export function healthReport(ctx: HealthContext): HealthReport {
+  const now = performance.now();
+  const upstreams: Record<string, UpstreamHealth> = {};
+  let anyDown = false;
+  let anyDegraded = false;
+  for (const upstream of ctx.table.upstreams.values()) {
+    const health = upstreamHealth(upstream, now);
+    upstreams[upstream.name] = health;
+    if (health.status === 'down' && upstream.config.critical) anyDown = true;
+    else if (health.status !== 'ok') anyDegraded = true;
+  }
+  return {
+    status: anyDown ? 'down' : anyDegraded || ctx.draining ? 'degraded' : 'ok',
+    version: ctx.table.version,
+    uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+    draining: ctx.draining,
+    redis: { status: 'disabled' },
+    upstreams,
+  };
+}
+
+function upstreamHealth(upstream: Upstream, now: number): UpstreamHealth {
+  const targets = upstream.targets.map<TargetHealth>((t) => ({
+    url: t.url,
+    healthy: t.healthy,
+    ejected: t.ejectedUntil > now,
+    draining: t.draining,
+    lastCheck: null,
+    reason: null,
+  }));
+  const available = upstream.targets.filter((t) => t.isAvailable(now)).length;
+  const status: HealthStatus = available === 0 ? 'down' : available < targets.length ? 'degraded' : 'ok';
+  return { status, inflight: upstream.inflight, breakers: {}, targets };
+}
+
+/** Why the gateway is not ready, or an empty list when it is. */
+export function notReadyReasons(ctx: HealthContext): string[] {
+  if (ctx.draining) return ['draining'];
+  const now = performance.now();
+  const reasons: string[] = [];
+  for (const upstream of ctx.table.upstreams.values()) {
+    if (upstream.config.critical && !upstream.hasAvailableTarget(now)) {
+      reasons.push(`upstream ${upstream.name} has no healthy target`);
+    }
+  }
+  return reasons;
+}

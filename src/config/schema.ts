@@ -1,0 +1,379 @@
+/**
+ * @module config/schema
+ * The shape of gateway.yaml as written, in TypeBox: one source for the published JSON Schema
+ * (`config/gateway.schema.json`, which editors use to complete and check the file), for ajv in
+ * `validate.ts`, and for the raw TypeScript types. Values stay as written (`'5s'`); `validate.ts`
+ * turns them into the normalised `GatewayConfig`.
+ */
+import { type Static, type TProperties, type TSchema, Type } from '@sinclair/typebox';
+import * as D from './defaults';
+import {
+  DURATION_PATTERN,
+  type Parsed,
+  parseCidr,
+  parseDuration,
+  parseHostPattern,
+  parseListen,
+  parsePositiveDuration,
+  parseSize,
+  parseStatusRanges,
+  parseTargetUrl,
+  SIZE_PATTERN,
+  STATUS_RANGE_PATTERN,
+} from './units';
+
+/** Upstream and route names: they become metric labels, so a tame charset. */
+export const NAME_PATTERN = '^[A-Za-z0-9_.-]+$';
+/** An HTTP token (RFC 9110 §5.6.2): method and header names. */
+export const TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/** A path as matched after normalisation: absolute, no query, no fragment. */
+export const PATH_PATTERN = '^/[^\\s?#]*$';
+/** A health-check path may carry a query (`/healthz?full=1`). */
+const PROBE_PATH_PATTERN = '^/\\S*$';
+/** What Node accepts in a header value (no control characters, so no header injection). */
+export const HEADER_VALUE_PATTERN = '^[\\t\\x20-\\x7E\\x80-\\xFF]*$';
+const VISIBLE_ASCII_PATTERN = '^[\\x21-\\x7E]+$';
+
+/** How each pattern reads in an "expected ..." message. */
+export const PATTERN_EXPECTATIONS: Readonly<Record<string, string>> = {
+  [NAME_PATTERN]: 'a name of letters, digits, "_", "." or "-"',
+  [TOKEN_PATTERN]: 'an HTTP token such as GET or x-tenant',
+  [PATH_PATTERN]: 'a path starting with "/" (no query)',
+  [PROBE_PATH_PATTERN]: 'a path starting with "/"',
+  [HEADER_VALUE_PATTERN]: 'a header value without control characters',
+  [VISIBLE_ASCII_PATTERN]: 'a value without spaces or control characters',
+  [DURATION_PATTERN]: 'a duration such as 250ms, 5s or 1m',
+  [SIZE_PATTERN]: 'a size such as 512kb or 10mb',
+  [STATUS_RANGE_PATTERN]: 'a status such as 503 or a range such as "200-399"',
+};
+
+/** The value grammars behind each `format`; each parser also writes the error message. */
+export const FORMATS: Readonly<Record<string, (value: unknown) => Parsed<unknown>>> = {
+  'bw-duration': parseDuration,
+  'bw-positive-duration': parsePositiveDuration,
+  'bw-size': parseSize,
+  'bw-status-range': parseStatusRanges,
+  'bw-listen': parseListen,
+  'bw-cidr': parseCidr,
+  'bw-target-url': parseTargetUrl,
+  'bw-host': parseHostPattern,
+};
+
+const withDefault = (value: unknown) => (value === undefined ? {} : { default: value });
+const Opt = Type.Optional;
+const Obj = <P extends TProperties>(description: string, properties: P) =>
+  Type.Object(properties, { additionalProperties: false, description });
+/** Every key of a block is optional except the few marked required, so helpers return optional. */
+const OptObj = <P extends TProperties>(description: string, properties: P) =>
+  Opt(Obj(description, properties));
+const Int = (min: number, max: number | undefined, def: number | undefined, description: string) =>
+  Opt(
+    Type.Integer({
+      description,
+      minimum: min,
+      ...(max === undefined ? {} : { maximum: max }),
+      ...withDefault(def),
+    }),
+  );
+const Bool = (def: boolean, description: string) => Opt(Type.Boolean({ description, default: def }));
+const StringEnum = <const T extends string>(values: readonly T[], def: T | undefined, description: string) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], description, ...withDefault(def) });
+const Path = (description: string) => Opt(Type.String({ pattern: PATH_PATTERN, description }));
+const DurationString = Type.String({ format: 'bw-duration', pattern: DURATION_PATTERN });
+/** `250ms`, `5s`, `1m`, `1h`, or `0`. */
+const Duration = (def: string | undefined, description: string) =>
+  Opt(Type.Union([DurationString, Type.Literal(0)], { description, ...withDefault(def) }));
+/** A duration where 0 makes no sense (intervals, windows, deadlines). */
+const PositiveDuration = (def: string | undefined, description: string) =>
+  Opt(
+    Type.String({
+      format: 'bw-positive-duration',
+      pattern: DURATION_PATTERN,
+      description,
+      ...withDefault(def),
+    }),
+  );
+const SizeString = Type.String({ format: 'bw-size', pattern: SIZE_PATTERN });
+/** `512b`, `1kb` (1024), `10mb`, `1gb`, or a number of bytes. */
+const Size = (def: string, description: string) =>
+  Opt(Type.Union([SizeString, Type.Integer({ minimum: 0 })], { description, default: def }));
+const Status = Type.Integer({ minimum: 100, maximum: 599 });
+const StatusRange = Type.String({ format: 'bw-status-range', pattern: STATUS_RANGE_PATTERN });
+const StatusList = Type.Array(Type.Union([Status, StatusRange]), { minItems: 1 });
+/** `503`, `"200-399"`, or a list of those. */
+const StatusSpec = (def: string, description: string) =>
+  Opt(Type.Union([Status, StatusRange, StatusList], { description, default: def }));
+const Listen = (def: string, description: string) =>
+  Opt(
+    Type.Union([Type.String({ format: 'bw-listen' }), Type.Integer({ minimum: 0, maximum: 65535 })], {
+      description,
+      default: def,
+    }),
+  );
+const HeaderValue = Type.String({ pattern: HEADER_VALUE_PATTERN });
+/**
+ * A mapping with free keys. `propertyNames` rather than a Record's `patternProperties`, so a
+ * badly named entry still has its value checked and every problem shows in one pass.
+ */
+const MapOf = <T extends TSchema>(keyPattern: string, value: T, description: string, min = 0) =>
+  Type.Unsafe<Record<string, Static<T>>>({
+    type: 'object',
+    propertyNames: { pattern: keyPattern },
+    additionalProperties: value,
+    ...(min > 0 ? { minProperties: min } : {}),
+    description,
+  });
+const HeaderMap = (description: string) => Opt(MapOf(TOKEN_PATTERN, HeaderValue, description));
+const Tokens = (def: readonly string[] | undefined, description: string) =>
+  Opt(
+    Type.Array(Type.String({ pattern: TOKEN_PATTERN }), {
+      minItems: 1,
+      description,
+      ...withDefault(def && [...def]),
+    }),
+  );
+const TargetUrl = (description: string) => Type.String({ format: 'bw-target-url', description });
+const Host = Type.String({ format: 'bw-host' });
+
+const L = D.DEFAULT_LIMITS;
+const Server = OptObj('Listeners, limits and process settings.', {
+  listen: Listen(D.DEFAULT_LISTEN, 'Proxy listener: host:port, [ipv6]:port, :port or a port number.'),
+  admin: OptObj('The admin listener: /metrics, /health*, /admin/* and the dashboard.', {
+    listen: Listen(D.DEFAULT_ADMIN_LISTEN, 'Admin listener address; off loopback it needs a token.'),
+    token: Opt(Type.String({ description: 'Bearer token required by /admin/*; empty = unset.' })),
+  }),
+  trustProxy: Opt(
+    Type.Array(Type.String({ format: 'bw-cidr' }), {
+      description: "IPs or CIDRs whose X-Forwarded-* headers are trusted; default: nobody's.",
+      default: [],
+    }),
+  ),
+  limits: OptObj('Limits on what clients may send.', {
+    maxBodySize: Size(L.maxBodySize, 'Largest request body accepted; larger ones get 413.'),
+    maxHeaderSize: Size(L.maxHeaderSize, 'Largest request head accepted; larger ones get 431.'),
+    headersTimeout: Duration(L.headersTimeout, 'Time allowed to receive the request headers.'),
+    requestTimeout: Duration(L.requestTimeout, 'Time allowed to receive the whole request; 0 = none.'),
+    keepAliveTimeout: Duration(L.keepAliveTimeout, 'Idle time before a keep-alive connection is closed.'),
+  }),
+  shutdownTimeout: Duration(
+    D.DEFAULT_SHUTDOWN_TIMEOUT,
+    'How long in-flight requests may finish on shutdown.',
+  ),
+  workers: Opt(
+    Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')], {
+      description: 'Worker processes; auto = one per CPU core.',
+      default: D.DEFAULT_WORKERS,
+    }),
+  ),
+  escapedSlashes: Opt(
+    StringEnum(
+      ['keep', 'reject'],
+      D.DEFAULT_ESCAPED_SLASHES,
+      'What to do with %2F / %5C inside a path segment.',
+    ),
+  ),
+  overload: OptObj('Load shedding on event-loop lag.', {
+    maxEventLoopDelay: Duration(
+      D.DEFAULT_MAX_EVENT_LOOP_DELAY,
+      'Shed requests while the loop lags this much; 0 = off.',
+    ),
+  }),
+});
+
+const CB = D.DEFAULT_CIRCUIT_BREAKER;
+/** Shared by the upstream breaker (with defaults) and the route override (which inherits instead). */
+const breakerSettings = (defaults: typeof CB | undefined) => ({
+  errorThresholdPercentage: Opt(
+    Type.Number({
+      description: 'Failure percentage in the window that opens the breaker.',
+      minimum: 1,
+      maximum: 100,
+      ...withDefault(defaults?.errorThresholdPercentage),
+    }),
+  ),
+  volumeThreshold: Int(0, undefined, defaults?.volumeThreshold, 'Requests in the window before it may open.'),
+  window: PositiveDuration(defaults?.window, 'Rolling window the failure percentage is measured over.'),
+  resetTimeout: PositiveDuration(defaults?.resetTimeout, 'How long it stays open before a trial request.'),
+});
+
+const HC = D.DEFAULT_HEALTH_CHECK;
+const OD = D.DEFAULT_OUTLIER_DETECTION;
+const Upstream = Obj('An upstream service: its targets and how they are protected.', {
+  targets: Type.Array(
+    Type.Union([
+      TargetUrl('Target URL such as http://10.0.0.5:3000 (weight 1).'),
+      Obj('A weighted target.', {
+        url: TargetUrl('Target URL such as http://10.0.0.5:3000 (no path).'),
+        weight: Int(
+          0,
+          undefined,
+          D.DEFAULT_TARGET_WEIGHT,
+          'Share of traffic relative to the others; 0 = none.',
+        ),
+      }),
+    ]),
+    { minItems: 1, description: 'Backend instances: URLs, or {url, weight}.' },
+  ),
+  balance: Opt(
+    StringEnum(['round_robin', 'least_request', 'random'], D.DEFAULT_BALANCE, 'How a target is picked.'),
+  ),
+  connect: OptObj('Connection pool settings.', {
+    timeout: PositiveDuration(D.DEFAULT_CONNECT.timeout, 'Time allowed to open a connection.'),
+    maxConnections: Int(1, undefined, D.DEFAULT_CONNECT.maxConnections, 'Connections per target.'),
+  }),
+  healthCheck: OptObj('Active health checks; absent = off.', {
+    path: Type.String({
+      pattern: PROBE_PATH_PATTERN,
+      description: 'Path probed on each target, such as /healthz.',
+    }),
+    interval: PositiveDuration(HC.interval, 'Time between probes.'),
+    timeout: PositiveDuration(HC.timeout, 'Time allowed for one probe.'),
+    healthyThreshold: Int(
+      1,
+      undefined,
+      HC.healthyThreshold,
+      'Passing probes in a row that mark a target healthy.',
+    ),
+    unhealthyThreshold: Int(
+      1,
+      undefined,
+      HC.unhealthyThreshold,
+      'Failing probes in a row that mark it unhealthy.',
+    ),
+    expectStatus: StatusSpec(HC.expectStatus, 'Statuses that pass: "200-399", 204, or a list.'),
+  }),
+  outlierDetection: OptObj('Passive ejection of failing targets; absent = off.', {
+    consecutiveFailures: Int(1, undefined, OD.consecutiveFailures, 'Failures in a row that eject a target.'),
+    ejectFor: PositiveDuration(OD.ejectFor, 'First ejection; each repeat multiplies it.'),
+    maxEjectFor: PositiveDuration(OD.maxEjectFor, 'Longest ejection.'),
+    maxEjectedPercent: Int(0, 100, OD.maxEjectedPercent, 'Most targets ejected at once, in percent.'),
+  }),
+  circuitBreaker: OptObj('Circuit breaker; absent = off.', {
+    scope: Opt(
+      StringEnum(['route', 'upstream'], 'route', 'route: one breaker per route; upstream: one for all.'),
+    ),
+    ...breakerSettings(CB),
+  }),
+  maxConcurrent: Int(
+    1,
+    undefined,
+    undefined,
+    'Bulkhead: in-flight requests allowed, beyond it 503; absent = no limit.',
+  ),
+  failureStatuses: StatusSpec(
+    D.DEFAULT_FAILURE_STATUSES,
+    'Statuses that count as failures (breakers, ejection).',
+  ),
+  failOpen: Bool(D.DEFAULT_FAIL_OPEN, 'When every target is out, use them all anyway instead of 503.'),
+  critical: Bool(D.DEFAULT_CRITICAL, 'Whether /health/ready fails when this upstream has no healthy target.'),
+});
+
+const R = D.DEFAULT_RETRY;
+const RETRY_CONDITIONS = ['connect-failure', 'reset', 'timeout'] as const;
+const Retry = OptObj('Retries; absent = one attempt.', {
+  attempts: Int(1, 10, R.attempts, 'Total tries, the first included.'),
+  perTryTimeout: PositiveDuration(
+    undefined,
+    'Deadline of each try; default: what is left of the route timeout.',
+  ),
+  on: Opt(
+    Type.Array(Type.Union([StringEnum(RETRY_CONDITIONS, undefined, 'A transport failure.'), Status]), {
+      description: 'What is retried: connect-failure, reset, timeout, or a status.',
+      default: [...R.on],
+    }),
+  ),
+  methods: Tokens(R.methods, 'Methods that may be retried; idempotent ones by default.'),
+  idempotencyKey: Bool(R.idempotencyKey, 'Also retry other methods that carry an Idempotency-Key header.'),
+  maxBufferSize: Size(
+    R.maxBufferSize,
+    'Bodies up to this size are buffered for replay; larger are not retried.',
+  ),
+  backoff: OptObj('Exponential backoff with full jitter between tries.', {
+    base: Duration(R.backoff.base, 'First backoff; doubles each retry.'),
+    max: Duration(R.backoff.max, 'Longest backoff.'),
+    maxRetryAfter: Duration(R.backoff.maxRetryAfter, 'Longest upstream Retry-After honoured.'),
+  }),
+  budget: OptObj('Caps retries so they cannot multiply an outage.', {
+    ratio: Opt(
+      Type.Number({
+        description: 'Retries per request allowed.',
+        minimum: 0,
+        maximum: 10,
+        default: R.budget.ratio,
+      }),
+    ),
+    minPerSecond: Int(0, undefined, R.budget.minPerSecond, 'Retries always allowed per second.'),
+  }),
+});
+
+const FALLBACK_TRIGGERS = [
+  'circuit-open',
+  'no-healthy-upstream',
+  'overloaded',
+  'timeout',
+  'unavailable',
+  '5xx',
+] as const;
+const Fallback = OptObj('Static response used when the upstream fails.', {
+  status: Int(100, 599, D.DEFAULT_FALLBACK.status, 'Status of the fallback response.'),
+  headers: HeaderMap('Headers of the fallback response.'),
+  body: Opt(Type.String({ description: 'Body of the fallback response.', default: D.DEFAULT_FALLBACK.body })),
+  on: Opt(
+    Type.Array(StringEnum(FALLBACK_TRIGGERS, undefined, 'A failure the fallback replaces.'), {
+      description: 'Failures answered with the fallback; add 5xx to replace upstream 5xx too.',
+      default: [...D.DEFAULT_FALLBACK.on],
+    }),
+  ),
+});
+
+const Route = Obj('A route: which requests, which upstream, which policies.', {
+  name: Type.String({ pattern: NAME_PATTERN, description: 'Unique route name, used as a metrics label.' }),
+  match: OptObj('Which requests this route takes; absent = all.', {
+    host: Opt(
+      Type.Union([Host, Type.Array(Host, { minItems: 1 })], {
+        description: 'Host name(s), exact or *.example.com; case-insensitive, port ignored.',
+      }),
+    ),
+    pathPrefix: Path('Matches this path and everything below it, on whole segments.'),
+    path: Path('Matches exactly this path.'),
+    methods: Tokens(undefined, 'Methods matched; absent = any.'),
+    headers: HeaderMap('Request headers that must have exactly these values.'),
+  }),
+  upstream: Type.String({ description: 'Name of the upstream that serves this route.' }),
+  rewrite: OptObj('Path rewrites before forwarding.', {
+    stripPrefix: Path('Removed from the start of the path.'),
+    addPrefix: Path('Added to the start of the path.'),
+  }),
+  hostHeader: Opt(
+    Type.String({
+      pattern: VISIBLE_ASCII_PATTERN,
+      description: "Host sent upstream: preserve (the client's), target (the target's), or a literal value.",
+      default: D.DEFAULT_HOST_HEADER,
+    }),
+  ),
+  timeout: PositiveDuration(D.DEFAULT_ROUTE_TIMEOUT, 'Whole-request deadline, every retry included.'),
+  retry: Retry,
+  circuitBreaker: OptObj(
+    "Overrides the upstream breaker's settings; turns one on if it has none.",
+    breakerSettings(undefined),
+  ),
+  maxConcurrent: Int(1, undefined, undefined, 'Bulkhead for this route; absent = no limit.'),
+  fallback: Fallback,
+});
+
+/** The whole of gateway.yaml. */
+export const GatewaySchema = Type.Object(
+  {
+    version: Type.Literal(1, { description: 'Config format version; must be 1.' }),
+    server: Server,
+    upstreams: MapOf(NAME_PATTERN, Upstream, 'Upstream services by name.', 1),
+    routes: Type.Array(Route, { minItems: 1, description: 'Routes; the first match wins, in file order.' }),
+  },
+  { additionalProperties: false, description: 'breakwater gateway configuration.' },
+);
+
+/** gateway.yaml as written, before defaults and unit parsing. */
+export type RawGatewayConfig = Static<typeof GatewaySchema>;
+export type RawServer = NonNullable<RawGatewayConfig['server']>;
+export type RawUpstream = RawGatewayConfig['upstreams'][string];
+export type RawRoute = RawGatewayConfig['routes'][number];

@@ -1,0 +1,192 @@
+/**
+ * @module config/types
+ * The validated, normalised configuration every other module reads. Durations are milliseconds
+ * and sizes are bytes (the unit is in the name); YAML strings such as `5s` or `10mb` never get
+ * past `validate.ts`. Objects are deep-frozen by the loader.
+ */
+
+/** host:port a listener binds to. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** An inclusive range of HTTP status codes, e.g. 500-599. */
+export interface StatusRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface ServerLimits {
+  readonly maxBodyBytes: number;
+  readonly maxHeaderBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** Idle time before a client keep-alive connection is closed. */
+  readonly keepAliveTimeoutMs: number;
+}
+
+export interface AdminConfig {
+  readonly listen: ListenAddress;
+  /** Bearer token for /admin/*; undefined when unset or empty. */
+  readonly token: string | undefined;
+}
+
+export interface OverloadConfig {
+  /** Shed new requests while the event loop lags more than this. 0 = off. */
+  readonly maxEventLoopDelayMs: number;
+}
+
+export interface ServerConfig {
+  readonly listen: ListenAddress;
+  readonly admin: AdminConfig;
+  /** CIDRs (IPv4 or IPv6) whose X-Forwarded-* headers are trusted. */
+  readonly trustProxy: readonly string[];
+  readonly limits: ServerLimits;
+  readonly shutdownTimeoutMs: number;
+  /** Number of worker processes; 'auto' = one per core. */
+  readonly workers: number | 'auto';
+  /** What to do with %2F / %5C inside a path segment. */
+  readonly escapedSlashes: 'keep' | 'reject';
+  readonly overload: OverloadConfig;
+}
+
+export interface TargetConfig {
+  /** As written in gateway.yaml, e.g. http://10.0.0.5:3000 (no path). */
+  readonly url: string;
+  /** Scheme + host + port, what undici's Pool takes. */
+  readonly origin: string;
+  readonly weight: number;
+}
+
+export type BalanceAlgorithm = 'round_robin' | 'least_request' | 'random';
+
+export interface ConnectConfig {
+  readonly timeoutMs: number;
+  readonly maxConnections: number;
+}
+
+export interface HealthCheckConfig {
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+  readonly expectStatus: readonly StatusRange[];
+}
+
+export interface OutlierDetectionConfig {
+  readonly consecutiveFailures: number;
+  /** First ejection; each repeat ejection multiplies it, capped at maxEjectForMs. */
+  readonly ejectForMs: number;
+  readonly maxEjectForMs: number;
+  readonly maxEjectedPercent: number;
+}
+
+export type BreakerScope = 'route' | 'upstream';
+
+export interface CircuitBreakerConfig {
+  readonly scope: BreakerScope;
+  readonly errorThresholdPercentage: number;
+  readonly volumeThreshold: number;
+  readonly windowMs: number;
+  readonly resetTimeoutMs: number;
+}
+
+export interface UpstreamConfig {
+  readonly name: string;
+  readonly targets: readonly TargetConfig[];
+  readonly balance: BalanceAlgorithm;
+  readonly connect: ConnectConfig;
+  readonly healthCheck: HealthCheckConfig | undefined;
+  readonly outlierDetection: OutlierDetectionConfig | undefined;
+  readonly circuitBreaker: CircuitBreakerConfig | undefined;
+  /** Bulkhead: in-flight requests allowed to this upstream; undefined = unlimited. */
+  readonly maxConcurrent: number | undefined;
+  /** Statuses that count as failures for breakers, outlier detection and retries' 5xx. */
+  readonly failureStatuses: readonly StatusRange[];
+  /** When every target is out, send to all of them anyway instead of 503 NO_HEALTHY_UPSTREAM. */
+  readonly failOpen: boolean;
+  /** Whether /health/ready turns 503 when this upstream has no healthy target. */
+  readonly critical: boolean;
+}
+
+export interface RouteMatch {
+  /** Lower-cased; exact names or `*.example.com` wildcards. Empty = any host. */
+  readonly hosts: readonly string[];
+  /** Segment-boundary prefix, without a trailing slash (except `/`). */
+  readonly pathPrefix: string | undefined;
+  /** Exact path. */
+  readonly path: string | undefined;
+  /** Upper-cased; empty = any method. */
+  readonly methods: readonly string[];
+  /** Header name (lower-cased) → exact value. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface RewriteConfig {
+  readonly stripPrefix: string | undefined;
+  readonly addPrefix: string | undefined;
+}
+
+/** preserve: the client's Host; target: the target's host:port; anything else: that literal value. */
+export type HostHeaderMode =
+  | { readonly kind: 'preserve' }
+  | { readonly kind: 'target' }
+  | { readonly kind: 'value'; readonly value: string };
+
+/** Why an attempt may be retried: a transport outcome or a response status. */
+export type RetryCondition = 'connect-failure' | 'reset' | 'timeout' | number;
+
+export interface RetryConfig {
+  /** Total tries, the first included. */
+  readonly attempts: number;
+  /** undefined = each try may use what is left of the route timeout. */
+  readonly perTryTimeoutMs: number | undefined;
+  readonly on: readonly RetryCondition[];
+  /** Upper-cased methods that may be retried. */
+  readonly methods: readonly string[];
+  /** Also retry non-idempotent requests that carry an Idempotency-Key header. */
+  readonly idempotencyKey: boolean;
+  /** Request bodies up to this size are buffered for replay; larger ones stream and are not retried. */
+  readonly maxBufferBytes: number;
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number; readonly maxRetryAfterMs: number };
+  readonly budget: { readonly ratio: number; readonly minPerSecond: number };
+}
+
+export type FallbackTrigger =
+  'circuit-open' | 'no-healthy-upstream' | 'overloaded' | 'timeout' | 'unavailable' | '5xx';
+
+export interface FallbackConfig {
+  readonly status: number;
+  /** Lower-cased names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly on: readonly FallbackTrigger[];
+}
+
+export interface RouteConfig {
+  readonly name: string;
+  readonly match: RouteMatch;
+  readonly upstream: string;
+  readonly rewrite: RewriteConfig | undefined;
+  readonly hostHeader: HostHeaderMode;
+  /** Whole-request deadline, every retry included. */
+  readonly timeoutMs: number;
+  readonly retry: RetryConfig | undefined;
+  /** Per-route override of the upstream's breaker settings (scope stays the upstream's). */
+  readonly circuitBreaker: Omit<CircuitBreakerConfig, 'scope'> | undefined;
+  readonly maxConcurrent: number | undefined;
+  readonly fallback: FallbackConfig | undefined;
+}
+
+export interface GatewayConfig {
+  readonly version: 1;
+  /** Path of the file this config came from (for messages). */
+  readonly source: string;
+  readonly server: ServerConfig;
+  /** In file order. */
+  readonly upstreams: Readonly<Record<string, UpstreamConfig>>;
+  /** In file order; first match wins. */
+  readonly routes: readonly RouteConfig[];
+}

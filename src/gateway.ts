@@ -1,0 +1,134 @@
+/**
+ * @module gateway
+ * Lifecycle only: start the proxy and admin listeners for a config, swap in a new route
+ * table atomically, drain and stop.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import type { GatewayConfig, ListenAddress } from './config/types';
+import { createAdminServer } from './admin/server';
+import { createProxyServer } from './http/proxy-server';
+import { RequestHandler } from './http/request-handler';
+import { createLogger, type LoggerHandle } from './observability/logger';
+import { GatewayMetrics } from './observability/metrics';
+import { MetricsWiring } from './observability/wire';
+import { buildRouteTable, retiredUpstreams } from './pipeline/build';
+import type { RouteTable } from './pipeline/route-table';
+
+export interface GatewayOptions {
+  readonly logger?: LoggerHandle;
+  readonly metrics?: GatewayMetrics;
+}
+
+export interface DrainResult {
+  /** Requests still in flight when `shutdownTimeout` ran out (0 when the drain finished). */
+  readonly cutOff: number;
+}
+
+export class Gateway {
+  private drainPromise: Promise<DrainResult> | undefined;
+
+  private constructor(
+    private readonly handler: RequestHandler,
+    private readonly proxy: Server,
+    private readonly admin: Server,
+    private readonly wiring: MetricsWiring,
+    readonly metrics: GatewayMetrics,
+    readonly logger: LoggerHandle,
+  ) {}
+
+  /** Builds everything for `config` and listens on both ports. */
+  static async start(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+    const logger = options.logger ?? createLogger();
+    const metrics = options.metrics ?? new GatewayMetrics();
+    const wiring = new MetricsWiring(metrics);
+    const table = buildRouteTable(config, { events: wiring });
+    const handler = new RequestHandler(table, wiring, logger.logger);
+    const proxy = createProxyServer(handler, config.server.limits, wiring, logger.logger);
+    const startedAt = Date.now();
+    const admin = createAdminServer({
+      metrics,
+      log: logger.logger,
+      health: () => ({ table: handler.table, draining: handler.draining, startedAt }),
+    });
+    const gateway = new Gateway(handler, proxy, admin, wiring, metrics, logger);
+    metrics.configInfo.labels(table.version).set(1);
+    await Promise.all([listen(proxy, config.server.listen), listen(admin, config.server.admin.listen)]);
+    logger.logger.info(
+      {
+        proxy: gateway.proxyAddress,
+        admin: gateway.adminAddress,
+        routes: table.routes.length,
+        version: table.version,
+      },
+      'breakwater started',
+    );
+    return gateway;
+  }
+
+  get table(): RouteTable {
+    return this.handler.table;
+  }
+
+  get proxyAddress(): AddressInfo {
+    return this.proxy.address() as AddressInfo;
+  }
+
+  get adminAddress(): AddressInfo {
+    return this.admin.address() as AddressInfo;
+  }
+
+  /** Swaps in a new config; requests already running finish on the old table. */
+  reload(config: GatewayConfig): RouteTable {
+    const previous = this.handler.table;
+    const next = buildRouteTable(config, { events: this.wiring }, previous);
+    this.handler.table = next;
+    this.metrics.configInfo.reset();
+    this.metrics.configInfo.labels(next.version).set(1);
+    // close() lets requests already on those pools finish before the sockets go.
+    for (const upstream of retiredUpstreams(previous, next)) void upstream.close();
+    return next;
+  }
+
+  /**
+   * Graceful stop: readiness turns 503 at once, the proxy listener stops accepting, in-flight
+   * requests get until `shutdownTimeout`, then pools and the admin listener close.
+   */
+  drain(): Promise<DrainResult> {
+    this.drainPromise ??= this.runDrain();
+    return this.drainPromise;
+  }
+
+  private async runDrain(): Promise<DrainResult> {
+    const handler = this.handler;
+    const timeoutMs = handler.table.config.server.shutdownTimeoutMs;
+    handler.draining = true;
+    this.logger.logger.info({ inflight: handler.inflight, timeoutMs }, 'draining');
+    const closed = new Promise<void>((resolve) => this.proxy.close(() => resolve()));
+    this.proxy.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, true)));
+    const finished = await Promise.race([handler.whenIdle().then(() => false), timedOut]);
+    clearTimeout(timer);
+    const cutOff = finished ? handler.inflight : 0;
+    if (cutOff > 0) {
+      this.logger.logger.warn({ cutOff }, 'shutdownTimeout reached; cutting off in-flight requests');
+      this.proxy.closeAllConnections();
+    }
+    const upstreams = [...handler.table.upstreams.values()];
+    await Promise.all(upstreams.map((u) => (cutOff > 0 ? u.destroy() : u.close())));
+    this.proxy.closeAllConnections();
+    await closed;
+    await new Promise<void>((resolve) => this.admin.close(() => resolve()));
+    this.admin.closeAllConnections();
+    this.logger.logger.info({ cutOff }, 'stopped');
+    this.logger.close();
+    return { cutOff };
+  }
+}
+
+async function listen(server: Server, address: ListenAddress): Promise<void> {
+  server.listen(address.port, address.host);
+  await once(server, 'listening');
+}

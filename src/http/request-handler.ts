@@ -1,0 +1,260 @@
+/**
+ * @module http/request-handler
+ * The proxy listener's request path: framing checks → request id → path normalisation →
+ * route match → body limit → the route's composed chain → commit the Reply (or the error)
+ * to the client → one access line and the request metrics.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  BadRequestError,
+  BodyTooLargeError,
+  ClientGoneError,
+  NoRouteError,
+  UpstreamUnavailableError,
+  isGatewayError,
+  type GatewayError,
+} from '../errors';
+import type { Logger } from '../observability/logger';
+import type { RequestEvents } from '../observability/events';
+import { Exchange } from '../pipeline/exchange';
+import type { CompiledRoute } from '../pipeline/compiled-route';
+import type { RouteTable } from '../pipeline/route-table';
+import type { Reply } from '../pipeline/stage';
+import { normalizeTarget } from '../routing/normalize-path';
+import { writeErrorReply } from './error-reply';
+import { framingProblem, requestIdOf, upstreamRequestHeaders } from './headers';
+import { accessLine } from './access-line';
+
+const kExchange = Symbol('breakwater.exchange');
+const kHandler = Symbol('breakwater.handler');
+/** The response carries its exchange and handler so the shared close listener needs no closure. */
+type TrackedResponse = ServerResponse & { [kExchange]?: Exchange; [kHandler]?: RequestHandler };
+
+const UNMATCHED = '_unmatched';
+
+export class RequestHandler {
+  /** Requests between arrival and their access line; the drain waits for 0. */
+  inflight = 0;
+  draining = false;
+  private idleWaiter: (() => void) | undefined;
+
+  constructor(
+    public table: RouteTable,
+    private readonly events: RequestEvents,
+    private readonly log: Logger,
+  ) {}
+
+  /** The `request` listener. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const startedAt = performance.now();
+    const reqId = requestIdOf(req);
+    const table = this.table;
+    const problem = framingProblem(req);
+    if (problem)
+      return this.refuse(req, res, new BadRequestError(`Malformed request: ${problem}`), reqId, startedAt);
+    const target = normalizeTarget(req.url!, table.config.server.escapedSlashes);
+    if ('error' in target)
+      return this.refuse(req, res, new BadRequestError('Malformed request target'), reqId, startedAt);
+    const route = table.match(req.headers.host, target.path, req.method!, req.headers);
+    if (!route) return this.refuse(req, res, new NoRouteError(), reqId, startedAt, target.path);
+    const length = req.headers['content-length'];
+    if (length !== undefined && Number(length) > route.maxBodyBytes) {
+      return this.refuse(
+        req,
+        res,
+        new BodyTooLargeError(route.maxBodyBytes),
+        reqId,
+        startedAt,
+        target.path,
+        route,
+      );
+    }
+    const hasBody =
+      (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+    const ex = this.exchangeFor(req, res, reqId, route, target.path, target.query, startedAt, hasBody, table);
+    (res as TrackedResponse)[kExchange] = ex;
+    (res as TrackedResponse)[kHandler] = this;
+    res.on('close', onResponseClose);
+    this.inflight++;
+    this.events.requestStarted(route.name);
+    // A body is streamed as it arrives; waiting one turn lets Node's parser reject a malformed
+    // first chunk (it often shares the packet with the headers) before anything goes upstream.
+    if (hasBody) setImmediate(runExchange, this, ex);
+    else runExchange(this, ex);
+  };
+
+  /** Resolves when no request is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.idleWaiter = resolve));
+  }
+
+  /** Writes the Reply chosen by the chain to the client. */
+  commit(ex: Exchange, reply: Reply): void {
+    if (ex.clientGone) return reply.body.discard();
+    const res = ex.res;
+    try {
+      if (this.draining) res.setHeader('connection', 'close');
+      res.writeHead(reply.status, reply.headers);
+    } catch (err) {
+      // Node refused a header value the upstream sent: not a response we can relay.
+      reply.body.discard();
+      return this.fail(ex, new UpstreamUnavailableError('invalid_response', { cause: err }));
+    }
+    ex.status = reply.status;
+    ex.committed = true;
+    reply.body.sendTo(res, (err, bytes) => {
+      ex.bytes = bytes;
+      if (err) ex.reason ||= 'upstream_reset_after_headers';
+      this.finish(ex);
+    });
+  }
+
+  /** Answers a request whose chain ended in an error. */
+  fail(ex: Exchange, err: unknown): void {
+    const error = this.asGatewayError(ex, err);
+    if (ex.clientGone) return this.finish(ex);
+    ex.status = error.status;
+    ex.reason ||= reasonOf(error);
+    if (ex.res.headersSent) {
+      ex.res.destroy();
+      return this.finish(ex);
+    }
+    ex.bytes = writeErrorReply(ex.res, error, ex.reqId, this.draining || !ex.req.complete);
+    ex.committed = true;
+    this.finish(ex);
+  }
+
+  /** Access line and metrics, exactly once per exchange. */
+  finish(ex: Exchange): void {
+    const res = ex.res as TrackedResponse;
+    if (res[kExchange] !== ex) return;
+    res[kExchange] = undefined;
+    const durationMs = performance.now() - ex.startedAt;
+    this.events.requestFinished(ex.route.name, ex.req.method!, ex.status, durationMs / 1000, true);
+    this.log.info(accessLine(ex, durationMs));
+    if (--this.inflight === 0 && this.idleWaiter) {
+      this.idleWaiter();
+      this.idleWaiter = undefined;
+    }
+  }
+
+  private exchangeFor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reqId: string,
+    route: CompiledRoute,
+    path: string,
+    query: string,
+    startedAt: number,
+    hasBody: boolean,
+    table: RouteTable,
+  ): Exchange {
+    const upstreamPath = (route.rewrite ? route.rewrite(path) : path) + query;
+    const headers = upstreamRequestHeaders(req, {
+      trusted: table.trust(req.socket.remoteAddress),
+      host: route.hostHeader(req, route.upstream),
+      reqId,
+    });
+    return new Exchange(
+      req,
+      res,
+      reqId,
+      route,
+      path,
+      upstreamPath,
+      headers,
+      startedAt,
+      startedAt + route.config.timeoutMs,
+      hasBody,
+    );
+  }
+
+  private refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    err: GatewayError,
+    reqId: string,
+    startedAt: number,
+    path?: string,
+    route?: CompiledRoute,
+  ): void {
+    // An unread body would otherwise be drained from the socket to keep it alive.
+    const close = this.draining || !req.complete;
+    const bytes = writeErrorReply(res, err, reqId, close);
+    const durationMs = performance.now() - startedAt;
+    const routeName = route?.name ?? UNMATCHED;
+    this.events.requestFinished(
+      routeName,
+      req.method ?? 'OTHER',
+      err.status,
+      durationMs / 1000,
+      route !== undefined,
+    );
+    this.log.info({
+      reqId,
+      method: req.method,
+      path: path ?? '(malformed)',
+      route: routeName,
+      status: err.status,
+      duration_ms: round(durationMs),
+      bytes,
+      reason: reasonOf(err),
+    });
+  }
+
+  private asGatewayError(ex: Exchange, err: unknown): GatewayError {
+    if (isGatewayError(err)) return err;
+    ex.reason = 'internal_error';
+    this.log.error(
+      { reqId: ex.reqId, route: ex.route.name, err },
+      'unexpected error in the request pipeline',
+    );
+    return new UpstreamUnavailableError('other', { cause: err });
+  }
+}
+
+function runExchange(handler: RequestHandler, ex: Exchange): void {
+  if (ex.clientGone) return;
+  ex.route.handle(ex).then(
+    (reply) => handler.commit(ex, reply),
+    (err: unknown) => handler.fail(ex, err),
+  );
+}
+
+/** `close` on the response: either the response is done, or the client left first. */
+function onResponseClose(this: TrackedResponse): void {
+  const ex = this[kExchange];
+  if (!ex || this.writableFinished) return;
+  ex.clientGone = true;
+  ex.inFlight?.cancel(new ClientGoneError());
+  if (!ex.committed) {
+    ex.status = 499;
+    ex.reason ||= 'client_closed';
+  }
+  this[kHandler]?.finish(ex);
+}
+
+/**
+ * Ends the exchange of a response whose request turned out malformed mid-body: the upstream
+ * attempt (if any) is cancelled and the access line records `status`; the caller answers.
+ */
+export function abandonExchange(res: ServerResponse, status: number): void {
+  const tracked = res as TrackedResponse;
+  const ex = tracked[kExchange];
+  if (!ex) return;
+  ex.clientGone = true;
+  ex.inFlight?.cancel(new ClientGoneError());
+  ex.status = status;
+  ex.reason = 'bad_request';
+  tracked[kHandler]?.finish(ex);
+}
+
+function reasonOf(err: GatewayError): string {
+  if (err instanceof UpstreamUnavailableError) return err.kind;
+  return err.code.toLowerCase();
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,53 @@
+/**
+ * @module pipeline/exchange
+ * One client request on its way through the pipeline: what the stages read (route, path,
+ * deadline, headers for the upstream) and what the access line reports (target, attempts,
+ * reason, bytes). A class rather than object spreads, so the hot path allocates one object.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CompiledRoute } from './compiled-route';
+
+/** Something in flight for this exchange that a client disconnect must cancel. */
+export interface Cancellable {
+  cancel(reason: Error): void;
+}
+
+export class Exchange {
+  /** 1-based attempt number, set by the retry stage. */
+  attempt = 1;
+  /** Request body held for replay (retry), when it was small enough to buffer. */
+  body: Buffer | undefined = undefined;
+  /** Access-line fields filled in as the request moves on. */
+  target = '';
+  status = 0;
+  bytes = 0;
+  /** One word naming the gateway decision that shaped the response (Envoy's response flags). */
+  reason = '';
+  breaker = '';
+  cache = '';
+  /** Set once the client is gone; nothing more is sent anywhere. */
+  clientGone = false;
+  /** The upstream attempt in flight, cancelled when the client disconnects. */
+  inFlight: Cancellable | undefined = undefined;
+  /** Whether response headers have been written to the client (no retry after that). */
+  committed = false;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly reqId: string,
+    readonly route: CompiledRoute,
+    /** Normalised path, no query: what the route matched and what the log shows. */
+    readonly path: string,
+    /** Rewritten path plus the query string: what the upstream receives. */
+    readonly upstreamPath: string,
+    /** Header list for the upstream as flat [name, value, …] pairs. */
+    readonly upstreamHeaders: string[],
+    /** performance.now() when the request arrived. */
+    readonly startedAt: number,
+    /** performance.now() by which the whole exchange must be done (route timeout). */
+    readonly deadlineAt: number,
+    /** Whether the request carries a body that has to be streamed or buffered. */
+    readonly hasBody: boolean,
+  ) {}
+}

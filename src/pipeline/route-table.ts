@@ -1,0 +1,25 @@
+/**
+ * @module pipeline/route-table
+ * Everything one config version needs per request, built once and swapped atomically on
+ * reload: the compiled routes, the matcher, the upstreams and the trust check.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { GatewayConfig } from '../config/types';
+import type { TrustCheck } from '../http/trust-proxy';
+import type { Upstream } from '../upstream/upstream';
+import type { CompiledRoute } from './compiled-route';
+
+export interface RouteTable {
+  readonly config: GatewayConfig;
+  /** Short hash of the config, shown in /health and the config_info metric. */
+  readonly version: string;
+  readonly routes: readonly CompiledRoute[];
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly trust: TrustCheck;
+  match(
+    host: string | undefined,
+    path: string,
+    method: string,
+    headers: IncomingHttpHeaders,
+  ): CompiledRoute | undefined;
+}
