@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ConfigError } from './errors';
 import { loadConfig } from './config/load';
 import { buildRouteTable } from './pipeline/build';
+import { NO_EVENTS } from './observability/events';
 import { formatRouteTable } from './cli/routes-table';
 import { parseArgs, UsageError, USAGE, type Command } from './cli/args';
 import { runGateway } from './main';
@@ -51,7 +52,7 @@ function checkConfig(kind: 'validate' | 'routes', file: string, env: NodeJS.Proc
       const upstreams = Object.keys(config.upstreams).length;
       process.stdout.write(`${file}: ok (${routes} routes, ${upstreams} upstreams)\n`);
     } else {
-      const table = buildRouteTable(config, { events: NO_EVENTS });
+      const table = buildRouteTable(config, NO_EVENTS);
       process.stdout.write(`${formatRouteTable(table)}\n`);
       for (const upstream of table.upstreams.values()) void upstream.destroy();
     }
@@ -64,8 +65,6 @@ function checkConfig(kind: 'validate' | 'routes', file: string, env: NodeJS.Proc
     return 1;
   }
 }
-
-const NO_EVENTS = { attemptDone: () => undefined };
 
 if (require.main === module) {
   runCli(process.argv.slice(2)).then(

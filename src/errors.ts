@@ -118,13 +118,17 @@ export class UpstreamUnavailableError extends GatewayError {
 export class UpstreamTimeoutError extends GatewayError {
   constructor(
     readonly timeoutMs: number,
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; perTry?: boolean } = {},
   ) {
     super('UPSTREAM_TIMEOUT', 504, 'The upstream service did not answer in time', {
       cause: options.cause,
       retryable: true,
     });
+    this.perTry = options.perTry ?? false;
   }
+
+  /** true when the attempt's perTryTimeout passed, false when the route deadline did. */
+  readonly perTry: boolean;
 }
 
 export class CircuitOpenError extends GatewayError {

@@ -7,7 +7,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import type { GatewayConfig, ListenAddress } from './config/types';
-import { createAdminServer } from './admin/server';
+import { createAdminServer, localSources } from './admin/server';
+import type { HealthContext } from './admin/health';
 import { createProxyServer } from './http/proxy-server';
 import { RequestHandler } from './http/request-handler';
 import { createLogger, type LoggerHandle } from './observability/logger';
@@ -19,6 +20,8 @@ import type { RouteTable } from './pipeline/route-table';
 export interface GatewayOptions {
   readonly logger?: LoggerHandle;
   readonly metrics?: GatewayMetrics;
+  /** false in cluster workers: the primary answers the admin endpoints for all of them. */
+  readonly admin?: boolean;
 }
 
 export interface DrainResult {
@@ -32,10 +35,12 @@ export class Gateway {
   private constructor(
     private readonly handler: RequestHandler,
     private readonly proxy: Server,
-    private readonly admin: Server,
+    private readonly admin: Server | undefined,
     private readonly wiring: MetricsWiring,
     readonly metrics: GatewayMetrics,
     readonly logger: LoggerHandle,
+    /** What /health and /health/ready report from (the cluster primary asks workers for it). */
+    readonly health: () => HealthContext,
   ) {}
 
   /** Builds everything for `config` and listens on both ports. */
@@ -43,18 +48,20 @@ export class Gateway {
     const logger = options.logger ?? createLogger();
     const metrics = options.metrics ?? new GatewayMetrics();
     const wiring = new MetricsWiring(metrics);
-    const table = buildRouteTable(config, { events: wiring });
+    const table = buildRouteTable(config, wiring);
+    for (const upstream of table.upstreams.values()) upstream.start();
     const handler = new RequestHandler(table, wiring, logger.logger);
     const proxy = createProxyServer(handler, config.server.limits, wiring, logger.logger);
     const startedAt = Date.now();
-    const admin = createAdminServer({
-      metrics,
-      log: logger.logger,
-      health: () => ({ table: handler.table, draining: handler.draining, startedAt }),
-    });
-    const gateway = new Gateway(handler, proxy, admin, wiring, metrics, logger);
+    const health = (): HealthContext => ({ table: handler.table, draining: handler.draining, startedAt });
+    const admin =
+      options.admin === false ? undefined : createAdminServer(localSources(metrics, health, logger.logger));
+    const gateway = new Gateway(handler, proxy, admin, wiring, metrics, logger, health);
     metrics.configInfo.labels(table.version).set(1);
-    await Promise.all([listen(proxy, config.server.listen), listen(admin, config.server.admin.listen)]);
+    await Promise.all([
+      listen(proxy, config.server.listen),
+      admin && listen(admin, config.server.admin.listen),
+    ]);
     logger.logger.info(
       {
         proxy: gateway.proxyAddress,
@@ -62,7 +69,7 @@ export class Gateway {
         routes: table.routes.length,
         version: table.version,
       },
-      'breakwater started',
+      admin ? 'breakwater started' : 'worker started',
     );
     return gateway;
   }
@@ -75,19 +82,23 @@ export class Gateway {
     return this.proxy.address() as AddressInfo;
   }
 
-  get adminAddress(): AddressInfo {
-    return this.admin.address() as AddressInfo;
+  get adminAddress(): AddressInfo | undefined {
+    return (this.admin?.address() as AddressInfo | null) ?? undefined;
   }
 
   /** Swaps in a new config; requests already running finish on the old table. */
   reload(config: GatewayConfig): RouteTable {
     const previous = this.handler.table;
-    const next = buildRouteTable(config, { events: this.wiring }, previous);
+    const next = buildRouteTable(config, this.wiring, previous);
+    const retired = retiredUpstreams(previous, next);
+    const kept = new Set(previous.upstreams.values());
+    for (const upstream of next.upstreams.values()) if (!kept.has(upstream)) upstream.start();
     this.handler.table = next;
+    next.state.retirePrevious();
     this.metrics.configInfo.reset();
     this.metrics.configInfo.labels(next.version).set(1);
     // close() lets requests already on those pools finish before the sockets go.
-    for (const upstream of retiredUpstreams(previous, next)) void upstream.close();
+    for (const upstream of retired) void upstream.close();
     return next;
   }
 
@@ -116,12 +127,16 @@ export class Gateway {
       this.logger.logger.warn({ cutOff }, 'shutdownTimeout reached; cutting off in-flight requests');
       this.proxy.closeAllConnections();
     }
+    handler.table.state.disposeAll();
     const upstreams = [...handler.table.upstreams.values()];
     await Promise.all(upstreams.map((u) => (cutOff > 0 ? u.destroy() : u.close())));
     this.proxy.closeAllConnections();
     await closed;
-    await new Promise<void>((resolve) => this.admin.close(() => resolve()));
-    this.admin.closeAllConnections();
+    const admin = this.admin;
+    if (admin) {
+      await new Promise<void>((resolve) => admin.close(() => resolve()));
+      admin.closeAllConnections();
+    }
     this.logger.logger.info({ cutOff }, 'stopped');
     this.logger.close();
     return { cutOff };

@@ -7,6 +7,9 @@ import { ConfigError } from './errors';
 import { loadConfig } from './config/load';
 import { Gateway } from './gateway';
 import { createLogger } from './observability/logger';
+import cluster from 'node:cluster';
+import { runPrimary, workerCount } from './cluster/primary';
+import { serveClusterWorker } from './cluster/worker';
 
 export async function runGateway(file: string, env: NodeJS.ProcessEnv): Promise<number> {
   let config;
@@ -18,7 +21,10 @@ export async function runGateway(file: string, env: NodeJS.ProcessEnv): Promise<
     return 1;
   }
   const logger = createLogger();
-  const gateway = await Gateway.start(config, { logger });
+  if (cluster.isPrimary && workerCount(config) > 1) return runPrimary(file, config, logger);
+  const worker = cluster.isWorker && env.BREAKWATER_WORKER === '1';
+  const gateway = await Gateway.start(config, { logger, admin: !worker });
+  if (worker) serveClusterWorker(gateway);
   const log = logger.logger;
   process.on('SIGHUP', () => reload(gateway, file, env));
   return new Promise<number>((resolve) => {

@@ -65,12 +65,14 @@ function upstreamHealth(upstream: Upstream, now: number): UpstreamHealth {
     healthy: t.healthy,
     ejected: t.ejectedUntil > now,
     draining: t.draining,
-    lastCheck: null,
-    reason: null,
+    lastCheck: t.lastCheck,
+    reason: t.reason,
   }));
   const available = upstream.targets.filter((t) => t.isAvailable(now)).length;
   const status: HealthStatus = available === 0 ? 'down' : available < targets.length ? 'degraded' : 'ok';
-  return { status, inflight: upstream.inflight, breakers: {}, targets };
+  const breakers: UpstreamHealth['breakers'] = {};
+  for (const [route, state] of upstream.breakers) breakers[route] = state();
+  return { status, inflight: upstream.inflight, breakers, targets };
 }
 
 /** Why the gateway is not ready, or an empty list when it is. */

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const config = loadConfig(file, env);
   const gateway = await Gateway.start(config);
   const proxy = `http://127.0.0.1:${gateway.proxyAddress.port}`;
-  const admin = `http://127.0.0.1:${gateway.adminAddress.port}`;
+  const admin = `http://127.0.0.1:${gateway.adminAddress!.port}`;
   process.stderr.write(`
 breakwater demo: gateway ${proxy} (admin ${admin}) in front of
   catalog  http://127.0.0.1:${CATALOG_PORT}  always fast

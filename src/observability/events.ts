@@ -6,9 +6,25 @@
  */
 import type { Outcome } from './metrics';
 
+export type BreakerState = 'closed' | 'half-open' | 'open';
+
 export interface GatewayEvents {
   /** One upstream attempt finished its header phase (or failed). */
   attemptDone(upstream: string, target: string, outcome: Outcome, seconds: number): void;
+  /** A retry was sent (reason: connect_failure, reset, timeout, status_503, …) or refused (budget_exhausted). */
+  retry(route: string, reason: string): void;
+  /** A breaker was created (in its current state) or changed state; route is "*" for scope upstream. */
+  breakerState(upstream: string, route: string, state: BreakerState, transition: boolean): void;
+  /** A target became healthy or unhealthy (active health check), or was ejected/restored (outlier detection). */
+  targetHealth(upstream: string, target: string, healthy: boolean): void;
+  /** An active health check probe finished. */
+  healthCheck(upstream: string, target: string, result: 'success' | 'failure'): void;
+  /** Outlier detection ejected a target. */
+  ejection(upstream: string, target: string): void;
+  /** A request was refused to protect the gateway or an upstream (bulkhead full, event loop lagging). */
+  shed(route: string, reason: 'bulkhead' | 'event_loop'): void;
+  /** A static fallback replaced an error or a 5xx. */
+  fallback(route: string, trigger: string): void;
 }
 
 /** What the HTTP server reports about client requests. */
@@ -18,3 +34,15 @@ export interface RequestEvents {
   /** Refused before routing: malformed, over a limit or timed out while being received. */
   requestRejected(status: number): void;
 }
+
+/** Events that go nowhere: for building route tables outside a running gateway (`breakwater routes`). */
+export const NO_EVENTS: GatewayEvents = {
+  attemptDone: () => undefined,
+  retry: () => undefined,
+  breakerState: () => undefined,
+  targetHealth: () => undefined,
+  healthCheck: () => undefined,
+  ejection: () => undefined,
+  shed: () => undefined,
+  fallback: () => undefined,
+};

@@ -60,6 +60,65 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly retries = new Counter({
+    name: `${PREFIX}retries_total`,
+    help: 'Retries sent, by route and reason; reason="budget_exhausted" counts retries the budget refused.',
+    labelNames: ['route', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly circuitState = new Gauge({
+    name: `${PREFIX}circuit_state`,
+    help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open (route="*" for scope upstream).',
+    labelNames: ['upstream', 'route'] as const,
+    // Across cluster workers the most open breaker is the one to see.
+    aggregator: 'max',
+    registers: [this.registry],
+  });
+
+  readonly circuitTransitions = new Counter({
+    name: `${PREFIX}circuit_transitions_total`,
+    help: 'Circuit breaker state changes, by the state entered.',
+    labelNames: ['upstream', 'route', 'to'] as const,
+    registers: [this.registry],
+  });
+
+  readonly targetHealthy = new Gauge({
+    name: `${PREFIX}upstream_target_healthy`,
+    help: '1 when the target can take traffic (healthy and not ejected), else 0.',
+    labelNames: ['upstream', 'target'] as const,
+    aggregator: 'min',
+    registers: [this.registry],
+  });
+
+  readonly healthChecks = new Counter({
+    name: `${PREFIX}health_checks_total`,
+    help: 'Active health check probes, by result.',
+    labelNames: ['upstream', 'target', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ejections = new Counter({
+    name: `${PREFIX}outlier_ejections_total`,
+    help: 'Targets ejected by outlier detection.',
+    labelNames: ['upstream', 'target'] as const,
+    registers: [this.registry],
+  });
+
+  readonly shed = new Counter({
+    name: `${PREFIX}shed_total`,
+    help: 'Requests refused with 503 OVERLOADED, by route and reason (bulkhead, event_loop).',
+    labelNames: ['route', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly fallbacks = new Counter({
+    name: `${PREFIX}fallbacks_total`,
+    help: 'Static fallback responses served, by route and trigger.',
+    labelNames: ['route', 'trigger'] as const,
+    registers: [this.registry],
+  });
+
   readonly configReloads = new Counter({
     name: `${PREFIX}config_reloads_total`,
     help: 'Configuration reloads, by result.',
@@ -71,6 +130,7 @@ export class GatewayMetrics {
     name: `${PREFIX}config_info`,
     help: 'Always 1; the version label is the hash of the running configuration.',
     labelNames: ['version'] as const,
+    aggregator: 'max',
     registers: [this.registry],
   });
 

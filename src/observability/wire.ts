@@ -4,7 +4,7 @@
  * children are cached per label set, so a request costs a Map lookup, not a label hash.
  */
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { GatewayEvents, RequestEvents } from './events';
+import type { BreakerState, GatewayEvents, RequestEvents } from './events';
 import type { GatewayMetrics, Outcome } from './metrics';
 
 /** Methods that get their own label value; anything else is counted as OTHER (bounded cardinality). */
@@ -19,6 +19,8 @@ const KNOWN_METHODS = new Set([
   'TRACE',
   'CONNECT',
 ]);
+
+const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 export class MetricsWiring implements GatewayEvents, RequestEvents {
   private readonly requestCounters = new Map<string, Counter.Internal>();
@@ -70,6 +72,35 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
       this.upstreamDurations.set(upstream, histogram);
     }
     histogram.observe(seconds);
+  }
+
+  retry(route: string, reason: string): void {
+    this.metrics.retries.labels(route, reason).inc();
+  }
+
+  breakerState(upstream: string, route: string, state: BreakerState, transition: boolean): void {
+    this.metrics.circuitState.labels(upstream, route).set(BREAKER_STATE_VALUE[state]);
+    if (transition) this.metrics.circuitTransitions.labels(upstream, route, state).inc();
+  }
+
+  targetHealth(upstream: string, target: string, healthy: boolean): void {
+    this.metrics.targetHealthy.labels(upstream, target).set(healthy ? 1 : 0);
+  }
+
+  healthCheck(upstream: string, target: string, result: 'success' | 'failure'): void {
+    this.metrics.healthChecks.labels(upstream, target, result).inc();
+  }
+
+  ejection(upstream: string, target: string): void {
+    this.metrics.ejections.labels(upstream, target).inc();
+  }
+
+  shed(route: string, reason: 'bulkhead' | 'event_loop'): void {
+    this.metrics.shed.labels(route, reason).inc();
+  }
+
+  fallback(route: string, trigger: string): void {
+    this.metrics.fallbacks.labels(route, trigger).inc();
   }
 
   private inflightOf(route: string): Gauge.Internal<string> {

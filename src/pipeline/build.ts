@@ -5,20 +5,28 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { GatewayConfig, RouteConfig, UpstreamConfig } from '../config/types';
+import type { GatewayConfig, RouteConfig, ServerConfig, UpstreamConfig } from '../config/types';
 import type { GatewayEvents } from '../observability/events';
 import { compileTrustProxy } from '../http/trust-proxy';
 import { compileRouter } from '../routing/router';
 import { compileRewrite } from '../routing/rewrite';
+import { bulkhead } from '../policies/bulkhead';
+import { circuitBreaker } from '../policies/circuit-breaker';
+import { fallback } from '../policies/fallback';
+import { retry } from '../policies/retry';
 import { createForwarder } from '../upstream/forward';
 import { Upstream } from '../upstream/upstream';
 import type { CompiledRoute } from './compiled-route';
 import { compose } from './compose';
 import type { RouteTable } from './route-table';
 import type { Next, Stage } from './stage';
+import { StateStore } from './state-store';
 
 export interface BuildDeps {
   readonly events: GatewayEvents;
+  readonly server: ServerConfig;
+  /** State that outlives a reload when its settings are unchanged (see state-store.ts). */
+  readonly state: StateStore;
 }
 
 /** A policy stage as the builder sees it: `create` returns undefined when the route has it off. */
@@ -28,14 +36,27 @@ export interface StageFactory {
 }
 
 /**
- * THE order, outermost first (DESIGN.md "Request pipeline"): cheap rejections first, then
- * what answers without the upstream, then retries calling through the breaker, with the
- * per-try timeout innermost (inside the forwarder). Filled in as the policies land.
+ * THE order, outermost first (DESIGN.md "Request pipeline"). Rate limits and the cache slot in
+ * ahead of these as they land.
  */
-export const PIPELINE: readonly StageFactory[] = [];
+export const PIPELINE: readonly StageFactory[] = [
+  // Outermost: sees the final outcome after every retry and replaces a failure with the static reply.
+  fallback,
+  // Before retries: one request holds one slot however many attempts it makes; sheds cheaply.
+  bulkhead,
+  // Inside the bulkhead, outside the breaker: every attempt goes through (and is counted by) the breaker.
+  retry,
+  // Innermost policy: retries call through it, so every attempt counts and an open breaker stops them.
+  circuitBreaker,
+];
 
-export function buildRouteTable(config: GatewayConfig, deps: BuildDeps, previous?: RouteTable): RouteTable {
-  const upstreams = buildUpstreams(config, previous);
+export function buildRouteTable(
+  config: GatewayConfig,
+  events: GatewayEvents,
+  previous?: RouteTable,
+): RouteTable {
+  const deps: BuildDeps = { events, server: config.server, state: new StateStore(previous?.state) };
+  const upstreams = buildUpstreams(config, events, previous);
   const forward = createForwarder(deps.events);
   const routes = config.routes.map((route) =>
     compileRoute(route, upstreams.get(route.upstream)!, config, deps, forward),
@@ -47,6 +68,7 @@ export function buildRouteTable(config: GatewayConfig, deps: BuildDeps, previous
     version: configVersion(config),
     routes,
     upstreams,
+    state: deps.state,
     trust: compileTrustProxy(config.server.trustProxy),
     match(host, path, method, headers) {
       const matched = router.match(host, path, method, headers);
@@ -56,11 +78,18 @@ export function buildRouteTable(config: GatewayConfig, deps: BuildDeps, previous
 }
 
 /** Upstreams whose settings are unchanged keep their pools (and, later, health and breakers). */
-function buildUpstreams(config: GatewayConfig, previous: RouteTable | undefined): Map<string, Upstream> {
+function buildUpstreams(
+  config: GatewayConfig,
+  events: GatewayEvents,
+  previous: RouteTable | undefined,
+): Map<string, Upstream> {
   const upstreams = new Map<string, Upstream>();
   for (const [name, upstreamConfig] of Object.entries(config.upstreams)) {
     const old = previous?.upstreams.get(name);
-    upstreams.set(name, old && sameSettings(old.config, upstreamConfig) ? old : new Upstream(upstreamConfig));
+    upstreams.set(
+      name,
+      old && sameSettings(old.config, upstreamConfig) ? old : new Upstream(upstreamConfig, events),
+    );
   }
   return upstreams;
 }

@@ -5,6 +5,7 @@
  * reason, bytes). A class rather than object spreads, so the hot path allocates one object.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Target } from '../upstream/target';
 import type { CompiledRoute } from './compiled-route';
 
 /** Something in flight for this exchange that a client disconnect must cancel. */
@@ -15,6 +16,10 @@ export interface Cancellable {
 export class Exchange {
   /** 1-based attempt number, set by the retry stage. */
   attempt = 1;
+  /** performance.now() by which the current attempt must be answered (retry's perTryTimeout). */
+  tryDeadlineAt = Infinity;
+  /** The target of the previous attempt, which the balancer avoids when it can. */
+  lastTarget: Target | undefined = undefined;
   /** Request body held for replay (retry), when it was small enough to buffer. */
   body: Buffer | undefined = undefined;
   /** Access-line fields filled in as the request moves on. */

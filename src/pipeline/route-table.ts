@@ -8,6 +8,7 @@ import type { GatewayConfig } from '../config/types';
 import type { TrustCheck } from '../http/trust-proxy';
 import type { Upstream } from '../upstream/upstream';
 import type { CompiledRoute } from './compiled-route';
+import type { StateStore } from './state-store';
 
 export interface RouteTable {
   readonly config: GatewayConfig;
@@ -16,6 +17,8 @@ export interface RouteTable {
   readonly routes: readonly CompiledRoute[];
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly trust: TrustCheck;
+  /** Policy state carried to the next build on reload. */
+  readonly state: StateStore;
   match(
     host: string | undefined,
     path: string,

@@ -8,6 +8,10 @@ import type { BodyDone, ReplyBody } from './stage';
 export class StaticBody implements ReplyBody {
   constructor(private readonly bytes: Buffer) {}
 
+  get length(): number {
+    return this.bytes.length;
+  }
+
   sendTo(res: ServerResponse, done: BodyDone): void {
     res.end(this.bytes, () => done(undefined, this.bytes.length));
   }

@@ -13,6 +13,7 @@ import type { Exchange } from '../pipeline/exchange';
 import type { BodyDone, Next, Reply, ReplyBody, ReplyHeaders } from '../pipeline/stage';
 import { clientResponseHeaders } from '../http/headers';
 import { outcomeOfError, outcomeOfStatus, toGatewayError } from './classify';
+import { isFailureError, isFailureStatus } from './failure';
 import { requestBodyFor } from './request-body';
 import type { Target } from './target';
 import type { Upstream } from './upstream';
@@ -22,17 +23,20 @@ export function createForwarder(events: GatewayEvents): Next {
   return function forward(ex: Exchange): Promise<Reply> {
     const now = performance.now();
     const upstream = ex.route.upstream;
-    const target = upstream.pick(now);
+    const target = upstream.pick(now, ex.lastTarget);
     if (!target) return Promise.reject(new NoHealthyUpstreamError());
-    const timeoutMs = ex.deadlineAt - now;
-    if (timeoutMs <= 0) return Promise.reject(new UpstreamTimeoutError(ex.route.config.timeoutMs));
+    const perTry = ex.tryDeadlineAt < ex.deadlineAt;
+    const timeoutMs = (perTry ? ex.tryDeadlineAt : ex.deadlineAt) - now;
+    if (timeoutMs <= 0)
+      return Promise.reject(new UpstreamTimeoutError(ex.route.config.timeoutMs, { perTry }));
     ex.target = target.url;
-    return new UpstreamAttempt(ex, upstream, target, events).start(timeoutMs);
+    ex.lastTarget = target;
+    return new UpstreamAttempt(ex, upstream, target, events).start(timeoutMs, perTry);
   };
 }
 
-function onAttemptTimeout(attempt: UpstreamAttempt, timeoutMs: number): void {
-  attempt.cancel(new UpstreamTimeoutError(timeoutMs));
+function onAttemptTimeout(attempt: UpstreamAttempt, timeoutMs: number, perTry: boolean): void {
+  attempt.cancel(new UpstreamTimeoutError(timeoutMs, { perTry }));
 }
 
 /** One try against one target: undici handler, Reply and ReplyBody in one object. */
@@ -66,12 +70,12 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
     return this;
   }
 
-  start(timeoutMs: number): Promise<Reply> {
+  start(timeoutMs: number, perTry: boolean): Promise<Reply> {
     const promise = new Promise<Reply>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
-    this.timer = setTimeout(onAttemptTimeout, timeoutMs, this, timeoutMs);
+    this.timer = setTimeout(onAttemptTimeout, timeoutMs, this, timeoutMs, perTry);
     this.ex.inFlight = this;
     this.target.inflight++;
     this.upstream.inflight++;
@@ -111,7 +115,10 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
     this.settled = true;
     this.status = statusCode;
     this.headers = clientResponseHeaders(headers, this.ex.reqId);
-    this.report(outcomeOfStatus(statusCode));
+    this.report(
+      outcomeOfStatus(statusCode),
+      isFailureStatus(statusCode, this.upstream.config.failureStatuses),
+    );
     this.resolve(this);
   }
 
@@ -167,7 +174,8 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
     this.settled = true;
     this.release();
     const gatewayError = toGatewayError(err, this.controller !== undefined);
-    this.report(outcomeOfError(gatewayError));
+    // A client that left says nothing about the target's health.
+    this.report(outcomeOfError(gatewayError), isFailureError(gatewayError) && !this.ex.clientGone);
     this.reject(gatewayError);
   }
 
@@ -183,9 +191,10 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
     this.done!(err, this.bytes);
   }
 
-  private report(outcome: Parameters<GatewayEvents['attemptDone']>[2]): void {
-    const seconds = (performance.now() - this.startedAt) / 1000;
-    this.events.attemptDone(this.upstream.name, this.target.url, outcome, seconds);
+  private report(outcome: Parameters<GatewayEvents['attemptDone']>[2], failed: boolean): void {
+    const now = performance.now();
+    this.events.attemptDone(this.upstream.name, this.target.url, outcome, (now - this.startedAt) / 1000);
+    this.upstream.recordOutcome(this.target, failed, now);
   }
 
   private release(): void {

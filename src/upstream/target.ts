@@ -15,6 +15,10 @@ export class Target {
   healthy = true;
   /** Set by outlier detection until this performance.now() time. */
   ejectedUntil = 0;
+  /** When the last active health check finished (ISO time), for /health. */
+  lastCheck: string | null = null;
+  /** Why the target is out (failed check, ejection), for /health; null when it is in. */
+  reason: string | null = null;
   /** Set by the admin API: no new requests. */
   draining = false;
   inflight = 0;

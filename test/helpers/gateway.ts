@@ -38,7 +38,7 @@ export async function startGateway(yaml: string, env: NodeJS.ProcessEnv = {}): P
     gateway,
     url: `http://127.0.0.1:${port}`,
     port,
-    adminUrl: `http://127.0.0.1:${gateway.adminAddress.port}`,
+    adminUrl: `http://127.0.0.1:${gateway.adminAddress!.port}`,
     logs,
     accessLines: () => logs.filter((l) => typeof l.reqId === 'string' && typeof l.status === 'number'),
     close: async () => {

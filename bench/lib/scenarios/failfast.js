@@ -57,6 +57,10 @@ async function run(ctx, { breaker, ratelimit }) {
   }
   const hasLimit = bw.note !== WITHOUT_LIMIT;
   if (!hasLimit) out.ratelimit.skippedAll = `validate rejected rateLimit {key: route}: ${bw.rejected[0]}`;
+  if (!breaker && !hasLimit) {
+    await procs.stop(bw.proc); // nothing left to compare plain proxying with
+    return out;
+  }
   const on = (id, label, path) => ({ id, label, path, url: bw.url, pid: bw.pid, proc: bw.proc });
   const list = [on('plain', 'plain proxied (route /)', '/')];
   const probes = {};

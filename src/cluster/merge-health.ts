@@ -1,0 +1,83 @@
+/**
+ * @module cluster/merge-health
+ * Asks every cluster worker for its health and merges the answers into one report: a target
+ * is healthy only if every worker sees it healthy, in-flight counts add up, the most open
+ * breaker wins, and the gateway is ready only when every worker is.
+ */
+import cluster from 'node:cluster';
+import type { HealthReport, HealthStatus } from '../admin/health';
+import { HEALTH_REQUEST, isHealthResponse, type HealthResponse } from './messages';
+
+const ASK_TIMEOUT_MS = 2000;
+let nextId = 0;
+
+/** The health of every live worker (workers that do not answer in time are left out). */
+export async function askWorkers(): Promise<HealthResponse[]> {
+  const workers = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected());
+  const id = nextId++;
+  return Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<HealthResponse | undefined>((resolve) => {
+          const timer = setTimeout(() => finish(undefined), ASK_TIMEOUT_MS);
+          const onMessage = (message: unknown) => {
+            if (isHealthResponse(message) && message.id === id) finish(message);
+          };
+          function finish(value: HealthResponse | undefined) {
+            clearTimeout(timer);
+            worker!.off('message', onMessage);
+            resolve(value);
+          }
+          worker!.on('message', onMessage);
+          worker!.send({ type: HEALTH_REQUEST, id });
+        }),
+    ),
+  ).then((answers) => answers.filter((a): a is HealthResponse => a !== undefined));
+}
+
+const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, down: 2 };
+const BREAKER_RANK = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+export function mergeHealth(
+  answers: HealthResponse[],
+  draining: boolean,
+): { report: HealthReport; notReady: string[] } {
+  if (answers.length === 0) {
+    const report: HealthReport = {
+      status: 'down',
+      version: '',
+      uptimeSeconds: 0,
+      draining,
+      redis: { status: 'disabled' },
+      upstreams: {},
+    };
+    return { report, notReady: ['no worker answered'] };
+  }
+  const [first, ...rest] = answers.map((a) => structuredClone(a.report)) as [HealthReport, ...HealthReport[]];
+  for (const other of rest) mergeInto(first, other);
+  first.draining ||= draining;
+  const notReady = [...new Set(answers.flatMap((a) => a.notReady))];
+  return { report: first, notReady };
+}
+
+function mergeInto(into: HealthReport, other: HealthReport): void {
+  if (RANK[other.status] > RANK[into.status]) into.status = other.status;
+  into.draining ||= other.draining;
+  for (const [name, upstream] of Object.entries(other.upstreams)) {
+    const target = into.upstreams[name];
+    if (!target) continue;
+    if (RANK[upstream.status] > RANK[target.status]) target.status = upstream.status;
+    target.inflight += upstream.inflight;
+    for (const [route, state] of Object.entries(upstream.breakers)) {
+      const mine = target.breakers[route];
+      if (!mine || BREAKER_RANK[state] > BREAKER_RANK[mine]) target.breakers[route] = state;
+    }
+    upstream.targets.forEach((t, i) => {
+      const mine = target.targets[i];
+      if (!mine) return;
+      mine.healthy &&= t.healthy;
+      mine.ejected ||= t.ejected;
+      mine.reason ??= t.reason;
+    });
+  }
+}

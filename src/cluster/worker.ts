@@ -1,0 +1,26 @@
+/**
+ * @module cluster/worker
+ * A cluster worker: a full gateway on the shared proxy port, without an admin listener; it
+ * hands its metrics registry to prom-client's aggregator and answers the primary's health asks.
+ */
+import { AggregatorRegistry } from 'prom-client';
+import { healthReport, notReadyReasons } from '../admin/health';
+import type { Gateway } from '../gateway';
+import { HEALTH_RESPONSE, isHealthRequest, type HealthResponse } from './messages';
+
+export function serveClusterWorker(gateway: Gateway): void {
+  AggregatorRegistry.setRegistries([gateway.metrics.registry]);
+  // Constructing one is what makes prom-client answer the primary's metrics requests here.
+  new AggregatorRegistry();
+  process.on('message', (message: unknown) => {
+    if (!isHealthRequest(message)) return;
+    const context = gateway.health();
+    const response: HealthResponse = {
+      type: HEALTH_RESPONSE,
+      id: message.id,
+      report: healthReport(context),
+      notReady: notReadyReasons(context),
+    };
+    process.send?.(response);
+  });
+}
