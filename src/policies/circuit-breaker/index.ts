@@ -1,0 +1,89 @@
+/**
+ * @module policies/circuit-breaker
+ * Pipeline position: innermost policy, inside retries and right before the forwarder, so every
+ * attempt is counted and an open breaker stops the retries at once (cockatiel's
+ * `wrap(retry, breaker)`). Closed: the attempt goes through opossum, which counts failure
+ * statuses, transport errors and timeouts (the shared predicate in upstream/failure.ts).
+ * Open: 503 CIRCUIT_OPEN with Retry-After = time left until the half-open trial, without
+ * touching the upstream. Half-open: exactly one trial goes through; others are refused.
+ */
+import CircuitBreaker from 'opossum';
+import type { CircuitBreakerConfig, RouteConfig } from '../../config/types';
+import { CircuitOpenError } from '../../errors';
+import type { StageFactory } from '../../pipeline/build';
+import type { Exchange } from '../../pipeline/exchange';
+import type { Next, Reply, Stage } from '../../pipeline/stage';
+import type { Upstream } from '../../upstream/upstream';
+import { FailedReply, keepBreaker, type Breaker, type BreakerSettings } from './registry';
+
+export { resetBreakers } from './registry';
+
+/** Route label of the breaker shared by every route of an upstream (`scope: upstream`). */
+export const SHARED_ROUTE_LABEL = '*';
+
+/** Stage factory: a breaker when the route's upstream or the route itself configures one. */
+export const circuitBreaker: StageFactory = {
+  kind: 'circuit-breaker',
+  create(route, upstream, deps) {
+    const upstreamBreaker = upstream.config.circuitBreaker;
+    const settings = settingsFor(route, upstreamBreaker);
+    if (!settings) return undefined;
+    const shared = upstreamBreaker?.scope === 'upstream';
+    const breaker = keepBreaker(upstream, shared ? SHARED_ROUTE_LABEL : route.name, settings, deps);
+    return breakerStage(breaker, upstream);
+  },
+};
+
+/**
+ * The validator has already merged a route's block over its upstream's (and refuses one under
+ * `scope: upstream`), so the route's block wins when present. Picks the fields explicitly so the
+ * settings key does not depend on what else the objects carry.
+ */
+function settingsFor(
+  route: RouteConfig,
+  upstreamBreaker: CircuitBreakerConfig | undefined,
+): BreakerSettings | undefined {
+  const source = route.circuitBreaker ?? upstreamBreaker;
+  if (!source) return undefined;
+  return {
+    errorThresholdPercentage: source.errorThresholdPercentage,
+    volumeThreshold: source.volumeThreshold,
+    windowMs: source.windowMs,
+    resetTimeoutMs: source.resetTimeoutMs,
+  };
+}
+
+function breakerStage(breaker: Breaker, upstream: Upstream): Stage {
+  const circuit = breaker.circuit;
+  // Read once here: the breaker may outlive this upstream object, the stage does not.
+  const failureStatuses = upstream.config.failureStatuses;
+  return async function circuitBreakerStage(ex: Exchange, next: Next): Promise<Reply> {
+    ex.breaker = breaker.state;
+    // opossum's own admission test, done first so a refusal skips opossum's events, its extra
+    // Error and its window (where every refused fire counts as a fire, diluting the error rate).
+    if (!circuit.closed && !circuit.pendingClose) {
+      // Retired by a reload while this request still runs on the old table: step aside.
+      if (circuit.isShutdown) return next(ex);
+      throw refuse(breaker, ex);
+    }
+    try {
+      return await circuit.fire(ex, next, failureStatuses);
+    } catch (err) {
+      if (err instanceof FailedReply) return err.reply;
+      throw settleError(err, breaker, ex);
+    }
+  };
+}
+
+function refuse(breaker: Breaker, ex: Exchange): CircuitOpenError {
+  ex.reason = 'circuit_open';
+  return new CircuitOpenError(breaker.retryAfterSeconds(performance.now()));
+}
+
+/** opossum's own refusal (EOPENBREAKER) cannot get past the check above, but map it if it does. */
+function settleError(err: unknown, breaker: Breaker, ex: Exchange): unknown {
+  if (err instanceof Error && CircuitBreaker.isOurError(err)) {
+    if ((err as Error & { code?: string }).code === 'EOPENBREAKER') return refuse(breaker, ex);
+  }
+  return err;
+}
