@@ -70,7 +70,10 @@ function ensureDeps(notes) {
   if (fs.existsSync(path.join(BENCH, 'node_modules'))) return;
   log('bench/node_modules missing: npm ci --prefix bench');
   const npm = (verb) =>
-    spawnSync('npm', [verb, '--prefix', BENCH, '--no-audit', '--no-fund'], { stdio: 'inherit', timeout: 300000 });
+    spawnSync('npm', [verb, '--prefix', BENCH, '--no-audit', '--no-fund'], {
+      stdio: 'inherit',
+      timeout: 300000,
+    });
   let r = npm('ci');
   // A registry mirror without other platforms' optional packages makes npm ci reject any lock
   // file; npm install still honours the pinned versions.
