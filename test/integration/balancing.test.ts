@@ -43,12 +43,16 @@ routes:
     await Promise.all([a.close(), b.close(), slow.close()]);
   });
 
-  it.each(['rr', 'random', 'least'])('%s splits 3:1 within 25%% of the weights', async (route) => {
+  // Random choices need enough samples: at 1,600 the 25% band is ~6 standard deviations wide.
+  it.each([
+    ['rr', 400],
+    ['random', 1600],
+    ['least', 1600],
+  ])('%s splits 3:1 within 25%% of the weights', async (route, total) => {
     const beforeA = a.hits;
     const beforeB = b.hits;
-    const total = 400;
-    for (let i = 0; i < total; i += 20) {
-      await Promise.all(Array.from({ length: 20 }, () => get(`${gw.url}/${route}`)));
+    for (let i = 0; i < total; i += 40) {
+      await Promise.all(Array.from({ length: 40 }, () => get(`${gw.url}/${route}`)));
     }
     const shareA = (a.hits - beforeA) / total;
     const shareB = (b.hits - beforeB) / total;
