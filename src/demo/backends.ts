@@ -20,14 +20,16 @@ export async function startCatalog(port: number): Promise<Server> {
 
 /**
  * Every 4th request answers 503; every 5th takes 1.5 s; and for 5 s out of every 30 s it
- * refuses to answer at all (resets the connection), like a backend restarting.
+ * resets every connection (health checks included), like a backend restarting.
  */
 export async function startFlaky(port: number): Promise<Server> {
   let count = 0;
   const server = createServer((req, res) => {
-    count++;
     const outage = Math.floor(Date.now() / 1000) % 30 < 5;
     if (outage) return void req.socket.destroy();
+    // The health endpoint tells the truth: up unless in the outage window.
+    if (req.url === '/healthz') return send(res, 200, { status: 'ok' });
+    count++;
     if (count % 4 === 0) return send(res, 503, { service: 'flaky', error: 'scheduled failure' });
     const wait = count % 5 === 0 ? 1500 : 20;
     setTimeout(() => send(res, 200, { service: 'flaky', path: req.url, waitedMs: wait }), wait);
