@@ -72,10 +72,23 @@ function loggerOptions(level: string | undefined): pino.LoggerOptions {
   return {
     level: level ?? process.env.LOG_LEVEL ?? 'info',
     base: undefined,
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeCached,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
   };
+}
+
+let lastMs = NaN;
+let lastTime = '';
+
+/** pino's isoTime, formatted once per millisecond rather than once per line. */
+function isoTimeCached(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
 }
 
 function safeFlush(destination: pino.DestinationStream & { flushSync?: () => void }): void {

@@ -23,11 +23,27 @@ export type Outcome =
 export class GatewayMetrics {
   readonly registry = new Registry();
 
+  /**
+   * Hot-path counts kept as plain numbers (observability/wire) and pushed into the metrics
+   * below when they are collected, so a request pays no label hashing for them.
+   */
+  private readonly pending: Array<() => void> = [];
+
+  /** Registers a function that brings the hot-path metrics up to date before each collect. */
+  onCollect(sync: () => void): void {
+    this.pending.push(sync);
+  }
+
+  private readonly syncPending = (): void => {
+    for (const sync of this.pending) sync();
+  };
+
   readonly requests = new Counter({
     name: `${PREFIX}requests_total`,
     help: 'Requests answered by the gateway, by route, method and status code.',
     labelNames: ['route', 'method', 'code'] as const,
     registers: [this.registry],
+    collect: () => this.syncPending(),
   });
 
   readonly requestDuration = new Histogram({
@@ -43,6 +59,7 @@ export class GatewayMetrics {
     help: 'Attempts sent to upstream targets, by outcome.',
     labelNames: ['upstream', 'target', 'outcome'] as const,
     registers: [this.registry],
+    collect: () => this.syncPending(),
   });
 
   readonly upstreamDuration = new Histogram({
@@ -58,6 +75,7 @@ export class GatewayMetrics {
     help: 'Requests being handled right now, by route.',
     labelNames: ['route'] as const,
     registers: [this.registry],
+    collect: () => this.syncPending(),
   });
 
   readonly retries = new Counter({
