@@ -15,7 +15,8 @@ export const DEFAULT_LIMITS = Object.freeze({
   maxHeaderSize: '16kb',
   headersTimeout: '10s',
   requestTimeout: '60s',
-  keepAliveTimeout: '5s',
+  // nginx's keepalive_timeout: longer than the 60 s idle timeout of common load balancers in front.
+  keepAliveTimeout: '75s',
 });
 
 export const DEFAULT_SHUTDOWN_TIMEOUT = '30s';

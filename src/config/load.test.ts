@@ -42,7 +42,7 @@ it('applies every default to a minimal config', () => {
         maxHeaderBytes: 16 * 1024,
         headersTimeoutMs: 10_000,
         requestTimeoutMs: 60_000,
-        keepAliveTimeoutMs: 5_000,
+        keepAliveTimeoutMs: 75_000,
       },
       shutdownTimeoutMs: 30_000,
       workers: 1,

@@ -57,21 +57,26 @@ function breakerStage(breaker: Breaker, upstream: Upstream): Stage {
   const circuit = breaker.circuit;
   // Read once here: the breaker may outlive this upstream object, the stage does not.
   const failureStatuses = upstream.config.failureStatuses;
-  return async function circuitBreakerStage(ex: Exchange, next: Next): Promise<Reply> {
-    ex.breaker = breaker.state;
-    // opossum's own admission test, done first so a refusal skips opossum's events, its extra
-    // Error and its window (where every refused fire counts as a fire, diluting the error rate).
-    if (!circuit.closed && !circuit.pendingClose) {
-      // Retired by a reload while this request still runs on the old table: step aside.
-      if (circuit.isShutdown) return next(ex);
-      throw refuse(breaker, ex);
-    }
+  const fire = async (ex: Exchange, next: Next): Promise<Reply> => {
     try {
       return await circuit.fire(ex, next, failureStatuses);
     } catch (err) {
       if (err instanceof FailedReply) return err.reply;
       throw settleError(err, breaker, ex);
     }
+  };
+  // Not async: a refusal returns a rejected promise instead of throwing, which spares V8 the
+  // message object it builds for an exception no JS frame catches (measurable on the fail-fast path).
+  return function circuitBreakerStage(ex: Exchange, next: Next): Promise<Reply> {
+    ex.breaker = breaker.state;
+    // opossum's own admission test, done first so a refusal skips opossum's events, its extra
+    // Error and its window (where every refused fire counts as a fire, diluting the error rate).
+    if (!circuit.closed && !circuit.pendingClose) {
+      // Retired by a reload while this request still runs on the old table: step aside.
+      if (circuit.isShutdown) return next(ex);
+      return Promise.reject(refuse(breaker, ex));
+    }
+    return fire(ex, next);
   };
 }
 
