@@ -12,7 +12,8 @@ RUN npm run build
 
 # Runtime stage: production dependencies and dist only, as the unprivileged node user.
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production
+ENV NODE_ENV=production \
+    BREAKWATER_LISTEN=0.0.0.0:8080
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-audit --no-fund) && npm cache clean --force
