@@ -14,7 +14,7 @@ import { RequestHandler } from './http/request-handler';
 import { createLogger, type LoggerHandle } from './observability/logger';
 import { GatewayMetrics } from './observability/metrics';
 import { MetricsWiring } from './observability/wire';
-import { buildRouteTable, retiredUpstreams } from './pipeline/build';
+import { buildRouteTable, upstreamChanges } from './pipeline/build';
 import type { RouteTable } from './pipeline/route-table';
 
 export interface GatewayOptions {
@@ -90,9 +90,8 @@ export class Gateway {
   reload(config: GatewayConfig): RouteTable {
     const previous = this.handler.table;
     const next = buildRouteTable(config, this.wiring, previous);
-    const retired = retiredUpstreams(previous, next);
-    const kept = new Set(previous.upstreams.values());
-    for (const upstream of next.upstreams.values()) if (!kept.has(upstream)) upstream.start();
+    const { started, retired } = upstreamChanges(previous, next);
+    for (const upstream of started) upstream.start();
     this.handler.table = next;
     next.state.retirePrevious();
     this.metrics.configInfo.reset();

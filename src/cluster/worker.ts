@@ -4,7 +4,7 @@
  * hands its metrics registry to prom-client's aggregator and answers the primary's health asks.
  */
 import { AggregatorRegistry } from 'prom-client';
-import { healthReport, notReadyReasons } from '../admin/health';
+import { localSources } from '../admin/server';
 import type { Gateway } from '../gateway';
 import { HEALTH_RESPONSE, isHealthRequest, type HealthResponse } from './messages';
 
@@ -12,15 +12,13 @@ export function serveClusterWorker(gateway: Gateway): void {
   AggregatorRegistry.setRegistries([gateway.metrics.registry]);
   // Constructing one is what makes prom-client answer the primary's metrics requests here.
   new AggregatorRegistry();
+  // The same answers a single process gives on its own admin listener.
+  const sources = localSources(gateway.metrics, gateway.health, gateway.logger.logger);
   process.on('message', (message: unknown) => {
     if (!isHealthRequest(message)) return;
-    const context = gateway.health();
-    const response: HealthResponse = {
-      type: HEALTH_RESPONSE,
-      id: message.id,
-      report: healthReport(context),
-      notReady: notReadyReasons(context),
-    };
-    process.send?.(response);
+    void Promise.all([sources.health(), sources.notReady()]).then(([report, notReady]) => {
+      const response: HealthResponse = { type: HEALTH_RESPONSE, id: message.id, report, notReady };
+      process.send?.(response);
+    });
   });
 }

@@ -30,6 +30,40 @@ interface PendingCount {
   delta: number;
 }
 
+/**
+ * Pending counts keyed by three label values, one Map per level (no key string built per
+ * request); each new label set gets its prom-client child once and joins `all` for syncing.
+ */
+class PendingCounts<A, B, C> {
+  private readonly root = new Map<A, Map<B, Map<C, PendingCount>>>();
+
+  constructor(
+    private readonly childFor: (a: A, b: B, c: C) => Counter.Internal,
+    private readonly all: PendingCount[],
+  ) {}
+
+  add(a: A, b: B, c: C): void {
+    let byB = this.root.get(a);
+    if (!byB) this.root.set(a, (byB = new Map()));
+    let byC = byB.get(b);
+    if (!byC) byB.set(b, (byC = new Map()));
+    let count = byC.get(c);
+    if (!count) {
+      count = { child: this.childFor(a, b, c), delta: 0 };
+      byC.set(c, count);
+      this.all.push(count);
+    }
+    count.delta++;
+  }
+}
+
+/** The cached value for `key`, made once by `make(key)`. */
+function cached<K, V>(map: Map<K, V>, key: K, make: (key: K) => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = make(key)));
+  return value;
+}
+
 /** A route's in-flight gauge child and the live count it is set to when collected. */
 interface InflightCount {
   readonly child: Gauge.Internal<string>;
@@ -38,14 +72,22 @@ interface InflightCount {
 }
 
 export class MetricsWiring implements GatewayEvents, RequestEvents {
-  /** route → method → status → pending count (nested maps: no key string per request). */
-  private readonly requestCounts = new Map<string, Map<string, Map<number, PendingCount>>>();
-  private readonly durations = new Map<string, Histogram.Internal<string>>();
-  private readonly inflight = new Map<string, InflightCount>();
-  /** upstream → target → outcome → pending count. */
-  private readonly attemptCounts = new Map<string, Map<string, Map<Outcome, PendingCount>>>();
-  private readonly upstreamDurations = new Map<string, Histogram.Internal<string>>();
   private readonly allCounts: PendingCount[] = [];
+  /** route → method → status. */
+  private readonly requestCounts = new PendingCounts<string, string, number>(
+    (route, method, status) => this.metrics.requests.labels(route, method, String(status)),
+    this.allCounts,
+  );
+  /** upstream → target → outcome. */
+  private readonly attemptCounts = new PendingCounts<string, string, Outcome>(
+    (upstream, target, outcome) => this.metrics.upstreamRequests.labels(upstream, target, outcome),
+    this.allCounts,
+  );
+  private readonly durations = new Map<string, Histogram.Internal<string>>();
+  private readonly upstreamDurations = new Map<string, Histogram.Internal<string>>();
+  private readonly inflight = new Map<string, InflightCount>();
+  private readonly requestDurationOf = (route: string) => this.metrics.requestDuration.labels(route);
+  private readonly upstreamDurationOf = (upstream: string) => this.metrics.upstreamDuration.labels(upstream);
 
   constructor(private readonly metrics: GatewayMetrics) {
     metrics.onCollect(() => this.sync());
@@ -58,22 +100,8 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
   requestFinished(route: string, method: string, status: number, seconds: number, routed: boolean): void {
     if (routed) this.inflightOf(route).value--;
     const labelMethod = KNOWN_METHODS.has(method) ? method : 'OTHER';
-    let byMethod = this.requestCounts.get(route);
-    if (!byMethod) this.requestCounts.set(route, (byMethod = new Map()));
-    let byStatus = byMethod.get(labelMethod);
-    if (!byStatus) byMethod.set(labelMethod, (byStatus = new Map()));
-    let count = byStatus.get(status);
-    if (!count) {
-      count = this.pendingCount(this.metrics.requests.labels(route, labelMethod, String(status)));
-      byStatus.set(status, count);
-    }
-    count.delta++;
-    let histogram = this.durations.get(route);
-    if (!histogram) {
-      histogram = this.metrics.requestDuration.labels(route);
-      this.durations.set(route, histogram);
-    }
-    histogram.observe(seconds);
+    this.requestCounts.add(route, labelMethod, status);
+    cached(this.durations, route, this.requestDurationOf).observe(seconds);
   }
 
   requestRejected(status: number): void {
@@ -82,22 +110,8 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
   }
 
   attemptDone(upstream: string, target: string, outcome: Outcome, seconds: number): void {
-    let byTarget = this.attemptCounts.get(upstream);
-    if (!byTarget) this.attemptCounts.set(upstream, (byTarget = new Map()));
-    let byOutcome = byTarget.get(target);
-    if (!byOutcome) byTarget.set(target, (byOutcome = new Map()));
-    let count = byOutcome.get(outcome);
-    if (!count) {
-      count = this.pendingCount(this.metrics.upstreamRequests.labels(upstream, target, outcome));
-      byOutcome.set(outcome, count);
-    }
-    count.delta++;
-    let histogram = this.upstreamDurations.get(upstream);
-    if (!histogram) {
-      histogram = this.metrics.upstreamDuration.labels(upstream);
-      this.upstreamDurations.set(upstream, histogram);
-    }
-    histogram.observe(seconds);
+    this.attemptCounts.add(upstream, target, outcome);
+    cached(this.upstreamDurations, upstream, this.upstreamDurationOf).observe(seconds);
   }
 
   retry(route: string, reason: string): void {
@@ -143,19 +157,14 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
     }
   }
 
-  private pendingCount(child: Counter.Internal): PendingCount {
-    const count = { child, delta: 0 };
-    this.allCounts.push(count);
-    return count;
+  private inflightOf(route: string): InflightCount {
+    return cached(this.inflight, route, this.newInflight);
   }
 
-  private inflightOf(route: string): InflightCount {
-    let gauge = this.inflight.get(route);
-    if (!gauge) {
-      // synced NaN: the next collect sets the series even at 0, as the first inc() used to.
-      gauge = { child: this.metrics.inflight.labels(route), value: 0, synced: NaN };
-      this.inflight.set(route, gauge);
-    }
-    return gauge;
-  }
+  // synced NaN: the next collect sets the series even at 0, as the first inc() used to.
+  private readonly newInflight = (route: string): InflightCount => ({
+    child: this.metrics.inflight.labels(route),
+    value: 0,
+    synced: NaN,
+  });
 }

@@ -139,10 +139,20 @@ function hostHeaderFor(route: RouteConfig): CompiledRoute['hostHeader'] {
   }
 }
 
-/** Upstreams that the new table no longer uses, to be closed after a swap. */
-export function retiredUpstreams(previous: RouteTable, next: RouteTable): Upstream[] {
-  const kept = new Set(next.upstreams.values());
-  return [...previous.upstreams.values()].filter((u) => !kept.has(u));
+/**
+ * How the upstreams changed between two tables: the ones to start (new, or rebuilt because
+ * their settings changed) and the ones to close after the swap.
+ */
+export function upstreamChanges(
+  previous: RouteTable,
+  next: RouteTable,
+): { started: Upstream[]; retired: Upstream[] } {
+  const before = new Set(previous.upstreams.values());
+  const after = new Set(next.upstreams.values());
+  return {
+    started: [...after].filter((u) => !before.has(u)),
+    retired: [...before].filter((u) => !after.has(u)),
+  };
 }
 
 function configVersion(config: GatewayConfig): string {

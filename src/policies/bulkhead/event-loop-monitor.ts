@@ -10,8 +10,6 @@ import type { Disposable } from '../../pipeline/state-store';
 const SAMPLE_MS = 50;
 
 export class EventLoopMonitor implements Disposable {
-  /** Lag of the last sample, in ms. */
-  lagMs = 0;
   overloaded = false;
   private expectedAt = performance.now() + SAMPLE_MS;
   private readonly timer: NodeJS.Timeout;
@@ -23,8 +21,7 @@ export class EventLoopMonitor implements Disposable {
 
   private sample(): void {
     const now = performance.now();
-    this.lagMs = Math.max(0, now - this.expectedAt);
-    this.overloaded = this.lagMs > this.maxDelayMs;
+    this.overloaded = now - this.expectedAt > this.maxDelayMs;
     this.expectedAt = now + SAMPLE_MS;
   }
 
