@@ -94,8 +94,8 @@ export class BodyTooLargeError extends GatewayError {
 }
 
 export class HeadersTooLargeError extends GatewayError {
-  constructor() {
-    super('HEADERS_TOO_LARGE', 431, 'Request headers are too large');
+  constructor(message = 'Request headers are too large') {
+    super('HEADERS_TOO_LARGE', 431, message);
   }
 }
 
@@ -143,6 +143,16 @@ export class UpstreamTimeoutError extends GatewayError {
 
   /** true when the attempt's perTryTimeout passed, false when the route deadline did. */
   readonly perTry: boolean;
+}
+
+/** A rate limit is spent; `details` carries the consumer's tier (and upgrade hint) when there is one. */
+export class RateLimitedError extends GatewayError {
+  constructor(retryAfterSeconds: number, details?: Readonly<Record<string, unknown>>) {
+    super('RATE_LIMITED', 429, 'Too many requests; slow down and retry later', {
+      retryAfterSeconds,
+      details,
+    });
+  }
 }
 
 export class CircuitOpenError extends GatewayError {

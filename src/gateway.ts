@@ -3,6 +3,7 @@
  * Lifecycle only: start the proxy and admin listeners for a config, swap in a new route
  * table atomically, drain and stop.
  */
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
@@ -14,8 +15,9 @@ import { RequestHandler } from './http/request-handler';
 import { createLogger, type LoggerHandle } from './observability/logger';
 import { GatewayMetrics } from './observability/metrics';
 import { MetricsWiring } from './observability/wire';
-import { buildRouteTable, upstreamChanges } from './pipeline/build';
+import { buildRouteTable, upstreamChanges, type BuildOptions } from './pipeline/build';
 import type { RouteTable } from './pipeline/route-table';
+import { SharedState } from './state/shared-state';
 
 export interface GatewayOptions {
   readonly logger?: LoggerHandle;
@@ -37,6 +39,7 @@ export class Gateway {
     private readonly proxy: Server,
     private readonly admin: Server | undefined,
     private readonly wiring: MetricsWiring,
+    private readonly build: BuildOptions,
     readonly metrics: GatewayMetrics,
     readonly logger: LoggerHandle,
     /** What /health and /health/ready report from (the cluster primary asks workers for it). */
@@ -48,15 +51,25 @@ export class Gateway {
     const logger = options.logger ?? createLogger();
     const metrics = options.metrics ?? new GatewayMetrics();
     const wiring = new MetricsWiring(metrics);
-    const table = buildRouteTable(config, wiring);
+    const build: BuildOptions = {
+      shared: connectShared(config, wiring, logger),
+      clustered: cluster.isWorker,
+      log: logger.logger,
+    };
+    const table = buildRouteTable(config, wiring, undefined, build);
     for (const upstream of table.upstreams.values()) upstream.start();
     const handler = new RequestHandler(table, wiring, logger.logger);
     const proxy = createProxyServer(handler, config.server.limits, wiring, logger.logger);
     const startedAt = Date.now();
-    const health = (): HealthContext => ({ table: handler.table, draining: handler.draining, startedAt });
+    const health = (): HealthContext => ({
+      table: handler.table,
+      draining: handler.draining,
+      startedAt,
+      redis: build.shared ? (build.shared.up ? 'up' : 'down') : 'disabled',
+    });
     const admin =
       options.admin === false ? undefined : createAdminServer(localSources(metrics, health, logger.logger));
-    const gateway = new Gateway(handler, proxy, admin, wiring, metrics, logger, health);
+    const gateway = new Gateway(handler, proxy, admin, wiring, build, metrics, logger, health);
     metrics.configInfo.labels(table.version).set(1);
     await Promise.all([
       listen(proxy, config.server.listen),
@@ -89,7 +102,8 @@ export class Gateway {
   /** Swaps in a new config; requests already running finish on the old table. */
   reload(config: GatewayConfig): RouteTable {
     const previous = this.handler.table;
-    const next = buildRouteTable(config, this.wiring, previous);
+    // A changed redis block takes a restart: the connection is made once, at start.
+    const next = buildRouteTable(config, this.wiring, previous, this.build);
     const { started, retired } = upstreamChanges(previous, next);
     for (const upstream of started) upstream.start();
     this.handler.table = next;
@@ -112,9 +126,12 @@ export class Gateway {
 
   private async runDrain(): Promise<DrainResult> {
     const handler = this.handler;
-    const timeoutMs = handler.table.config.server.shutdownTimeoutMs;
+    const { shutdownTimeoutMs: timeoutMs, drainDelayMs } = handler.table.config.server;
+    // Readiness fails from here on; load balancers stop sending within drainDelay, during which
+    // the listener keeps accepting so that nobody still routed here is refused.
     handler.draining = true;
-    this.logger.logger.info({ inflight: handler.inflight, timeoutMs }, 'draining');
+    this.logger.logger.info({ inflight: handler.inflight, timeoutMs, drainDelayMs }, 'drain started');
+    if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
     const closed = new Promise<void>((resolve) => this.proxy.close(() => resolve()));
     this.proxy.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
@@ -129,6 +146,7 @@ export class Gateway {
     handler.table.state.disposeAll();
     const upstreams = [...handler.table.upstreams.values()];
     await Promise.all(upstreams.map((u) => (cutOff > 0 ? u.destroy() : u.close())));
+    await this.build.shared?.close();
     this.proxy.closeAllConnections();
     await closed;
     const admin = this.admin;
@@ -136,10 +154,26 @@ export class Gateway {
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       admin.closeAllConnections();
     }
-    this.logger.logger.info({ cutOff }, 'stopped');
+    this.logger.logger.info({ cutOff }, 'drain finished; stopped');
     this.logger.close();
     return { cutOff };
   }
+}
+
+/** The Redis connection of `redis.url`, reporting up/down to metrics; undefined without one. */
+function connectShared(
+  config: GatewayConfig,
+  wiring: MetricsWiring,
+  logger: LoggerHandle,
+): SharedState | undefined {
+  if (!config.redis) return undefined;
+  wiring.redisUp(false);
+  return new SharedState({
+    url: config.redis.url,
+    keyPrefix: config.redis.keyPrefix,
+    log: logger.logger,
+    onChange: (up) => wiring.redisUp(up),
+  });
 }
 
 async function listen(server: Server, address: ListenAddress): Promise<void> {

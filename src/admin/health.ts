@@ -36,6 +36,7 @@ export interface HealthContext {
   readonly table: RouteTable;
   readonly draining: boolean;
   readonly startedAt: number;
+  readonly redis: 'up' | 'down' | 'disabled';
 }
 
 export function healthReport(ctx: HealthContext): HealthReport {
@@ -50,11 +51,12 @@ export function healthReport(ctx: HealthContext): HealthReport {
     else if (health.status !== 'ok') anyDegraded = true;
   }
   return {
-    status: anyDown ? 'down' : anyDegraded || ctx.draining ? 'degraded' : 'ok',
+    // Redis down costs shared limits and cache, never traffic: degraded, not down.
+    status: anyDown ? 'down' : anyDegraded || ctx.draining || ctx.redis === 'down' ? 'degraded' : 'ok',
     version: ctx.table.version,
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
     draining: ctx.draining,
-    redis: { status: 'disabled' },
+    redis: { status: ctx.redis },
     upstreams,
   };
 }

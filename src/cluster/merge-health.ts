@@ -63,6 +63,7 @@ export function mergeHealth(
 function mergeInto(into: HealthReport, other: HealthReport): void {
   if (RANK[other.status] > RANK[into.status]) into.status = other.status;
   into.draining ||= other.draining;
+  if (other.redis.status === 'down') into.redis.status = 'down';
   for (const [name, upstream] of Object.entries(other.upstreams)) {
     const target = into.upstreams[name];
     if (!target) continue;

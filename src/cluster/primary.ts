@@ -14,6 +14,7 @@ import type { GatewayConfig } from '../config/types';
 import { createAdminServer, type AdminSources } from '../admin/server';
 import type { LoggerHandle } from '../observability/logger';
 import { askWorkers, mergeHealth } from './merge-health';
+import { startRateLimitMaster } from './rate-limit-master';
 
 export function workerCount(config: GatewayConfig): number {
   return config.server.workers === 'auto' ? availableParallelism() : config.server.workers;
@@ -25,6 +26,8 @@ export async function runPrimary(file: string, config: GatewayConfig, logger: Lo
   let stopping = false;
   const exitCodes: number[] = [];
   cluster.setupPrimary({ args: ['--config', file] });
+  // Workers' limits are counted here, so a limit of 10 is 10 however many workers serve it.
+  startRateLimitMaster();
   const fork = (): Worker => cluster.fork({ BREAKWATER_WORKER: '1' });
   cluster.on('exit', (worker, code, signal) => {
     exitCodes.push(code ?? 1);

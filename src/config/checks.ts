@@ -9,6 +9,7 @@ import * as D from './defaults';
 import { didYouMean, ptr } from './schema-errors';
 import { isLoopback, parseDuration, parseListen } from './units';
 import type { Issues } from './validate';
+import { checkRateLimits } from '../policies/rate-limit/checks';
 
 type Rec = Readonly<Record<string, unknown>>;
 const rec = (value: unknown): Rec | undefined =>
@@ -23,6 +24,7 @@ export function checkSemantics(data: unknown, issues: Issues): void {
   list(root?.routes).forEach((route, i) => checkRoute(rec(route), i, upstreams, issues));
   checkRouteNames(list(root?.routes), issues);
   checkServer(rec(root?.server), issues);
+  checkRateLimits(root, issues);
 }
 
 function checkUpstream(name: string, upstream: Rec | undefined, issues: Issues): void {

@@ -17,9 +17,13 @@ export const DEFAULT_LIMITS = Object.freeze({
   requestTimeout: '60s',
   // nginx's keepalive_timeout: longer than the 60 s idle timeout of common load balancers in front.
   keepAliveTimeout: '75s',
+  // Envoy's default; nginx and HAProxy refuse far fewer than Node's 1,000 (the rest Node drops).
+  maxHeaderCount: 100,
 });
 
 export const DEFAULT_SHUTDOWN_TIMEOUT = '30s';
+/** 0: stop accepting at once. Kubernetes users set ~5s so endpoints catch up before the listener closes. */
+export const DEFAULT_DRAIN_DELAY = '0s';
 export const DEFAULT_WORKERS = 1;
 export const DEFAULT_ESCAPED_SLASHES = 'keep';
 /** Shed load once the event loop lags this much; `0` turns overload shedding off. */
@@ -82,3 +86,23 @@ export const DEFAULT_FALLBACK = Object.freeze({
   body: '',
   on: Object.freeze(['circuit-open', 'no-healthy-upstream', 'overloaded', 'timeout', 'unavailable'] as const),
 });
+
+/** Applied to the keys of a `rateLimit:` entry. */
+export const DEFAULT_RATE_LIMIT = Object.freeze({
+  burst: 0,
+  mode: 'enforce',
+  headers: 'standard',
+});
+
+/** Applied to the keys of a `slowDown:` block; no block means no delay. */
+export const DEFAULT_SLOW_DOWN = Object.freeze({ key: 'ip', delay: '100ms', maxDelay: '2s', window: '15m' });
+
+/** The header that carries API keys for `key: consumer`. */
+export const DEFAULT_CONSUMER_HEADER = 'x-api-key';
+
+/** Applied to the keys of a route's `cache:` block; no block means the route is not cached. */
+export const DEFAULT_CACHE = Object.freeze({ ttl: '30s', staleIfError: '0s', staleWhileRevalidate: '0s' });
+/** `server.cache.maxSize`: memory bound of the response cache. */
+export const DEFAULT_CACHE_MAX_SIZE = '100mb';
+
+export const DEFAULT_REDIS_KEY_PREFIX = 'bw:';

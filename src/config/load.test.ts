@@ -43,11 +43,14 @@ it('applies every default to a minimal config', () => {
         headersTimeoutMs: 10_000,
         requestTimeoutMs: 60_000,
         keepAliveTimeoutMs: 75_000,
+        maxHeaderCount: 100,
       },
       shutdownTimeoutMs: 30_000,
+      drainDelayMs: 0,
       workers: 1,
       escapedSlashes: 'keep',
       overload: { maxEventLoopDelayMs: 200 },
+      cache: { maxBytes: 100 * 1024 * 1024 },
     },
     upstreams: {
       users: {
@@ -76,8 +79,14 @@ it('applies every default to a minimal config', () => {
         circuitBreaker: undefined,
         maxConcurrent: undefined,
         fallback: undefined,
+        rateLimit: [],
+        slowDown: undefined,
+        cache: undefined,
       },
     ],
+    redis: undefined,
+    consumers: undefined,
+    tiers: {},
   };
   expect(loadConfig(file, {})).toStrictEqual(expected);
 });

@@ -6,6 +6,14 @@
  * passes 1 and 2 found nothing, so every parse here already passed the schema and `unwrap` holds.
  */
 import * as D from './defaults';
+import { normalizeCache, normalizeServerCache } from '../policies/cache/config';
+import {
+  normalizeConsumers,
+  normalizeRateLimit,
+  normalizeSlowDown,
+  normalizeTiers,
+} from '../policies/rate-limit/config';
+import { normalizeRedis } from '../state/config';
 import type { RawGatewayConfig, RawRoute, RawServer, RawUpstream } from './schema';
 import type * as T from './types';
 import {
@@ -39,6 +47,9 @@ export function normalize(raw: RawGatewayConfig, source: string): T.GatewayConfi
     server: normalizeServer(raw.server ?? {}),
     upstreams,
     routes: raw.routes.map((route) => normalizeRoute(route, upstreams[route.upstream])),
+    redis: normalizeRedis(raw.redis),
+    consumers: normalizeConsumers(raw.consumers),
+    tiers: normalizeTiers(raw.tiers),
   };
 }
 
@@ -58,11 +69,14 @@ function normalizeServer(server: RawServer): T.ServerConfig {
       headersTimeoutMs: ms(limits.headersTimeout, L.headersTimeout),
       requestTimeoutMs: ms(limits.requestTimeout, L.requestTimeout),
       keepAliveTimeoutMs: ms(limits.keepAliveTimeout, L.keepAliveTimeout),
+      maxHeaderCount: limits.maxHeaderCount ?? L.maxHeaderCount,
     },
     shutdownTimeoutMs: ms(server.shutdownTimeout, D.DEFAULT_SHUTDOWN_TIMEOUT),
+    drainDelayMs: ms(server.drainDelay, D.DEFAULT_DRAIN_DELAY),
     workers: server.workers ?? D.DEFAULT_WORKERS,
     escapedSlashes: server.escapedSlashes ?? D.DEFAULT_ESCAPED_SLASHES,
     overload: { maxEventLoopDelayMs: ms(server.overload?.maxEventLoopDelay, D.DEFAULT_MAX_EVENT_LOOP_DELAY) },
+    cache: normalizeServerCache(server.cache),
   };
 }
 
@@ -161,6 +175,9 @@ function normalizeRoute(raw: RawRoute, upstream: T.UpstreamConfig | undefined): 
       body: raw.fallback.body ?? D.DEFAULT_FALLBACK.body,
       on: raw.fallback.on ?? [...D.DEFAULT_FALLBACK.on],
     },
+    rateLimit: normalizeRateLimit(raw.rateLimit),
+    slowDown: normalizeSlowDown(raw.slowDown),
+    cache: normalizeCache(raw.cache),
   };
 }
 

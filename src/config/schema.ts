@@ -5,135 +5,54 @@
  * `validate.ts`, and for the raw TypeScript types. Values stay as written (`'5s'`); `validate.ts`
  * turns them into the normalised `GatewayConfig`.
  */
-import { type Static, type TProperties, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import * as D from './defaults';
 import {
-  DURATION_PATTERN,
-  type Parsed,
-  parseCidr,
-  parseDuration,
-  parseHostPattern,
-  parseListen,
-  parsePositiveDuration,
-  parseSize,
-  parseStatusRanges,
-  parseTargetUrl,
-  SIZE_PATTERN,
-  STATUS_RANGE_PATTERN,
-} from './units';
+  NAME_PATTERN,
+  TOKEN_PATTERN,
+  PATH_PATTERN,
+  PROBE_PATH_PATTERN,
+  HEADER_VALUE_PATTERN,
+  VISIBLE_ASCII_PATTERN,
+  PATTERN_EXPECTATIONS,
+  FORMATS,
+  withDefault,
+  Opt,
+  Obj,
+  OptObj,
+  Int,
+  Bool,
+  StringEnum,
+  Path,
+  DurationString,
+  Duration,
+  PositiveDuration,
+  SizeString,
+  Size,
+  Status,
+  StatusRange,
+  StatusList,
+  StatusSpec,
+  Listen,
+  HeaderValue,
+  MapOf,
+  HeaderMap,
+  Tokens,
+  TargetUrl,
+  Host,
+} from './schema-kit';
+import { CacheSchema, ServerCacheSchema } from '../policies/cache/config';
+import { ConsumersSchema, RateLimitSchema, SlowDownSchema, TiersSchema } from '../policies/rate-limit/config';
+import { RedisSchema } from '../state/config';
 
-/** Upstream and route names: they become metric labels, so a tame charset. */
-export const NAME_PATTERN = '^[A-Za-z0-9_.-]+$';
-/** An HTTP token (RFC 9110 §5.6.2): method and header names. */
-export const TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
-/** A path as matched after normalisation: absolute, no query, no fragment. */
-export const PATH_PATTERN = '^/[^\\s?#]*$';
-/** A health-check path may carry a query (`/healthz?full=1`). */
-const PROBE_PATH_PATTERN = '^/\\S*$';
-/** What Node accepts in a header value (no control characters, so no header injection). */
-export const HEADER_VALUE_PATTERN = '^[\\t\\x20-\\x7E\\x80-\\xFF]*$';
-const VISIBLE_ASCII_PATTERN = '^[\\x21-\\x7E]+$';
-
-/** How each pattern reads in an "expected ..." message. */
-export const PATTERN_EXPECTATIONS: Readonly<Record<string, string>> = {
-  [NAME_PATTERN]: 'a name of letters, digits, "_", "." or "-"',
-  [TOKEN_PATTERN]: 'an HTTP token such as GET or x-tenant',
-  [PATH_PATTERN]: 'a path starting with "/" (no query)',
-  [PROBE_PATH_PATTERN]: 'a path starting with "/"',
-  [HEADER_VALUE_PATTERN]: 'a header value without control characters',
-  [VISIBLE_ASCII_PATTERN]: 'a value without spaces or control characters',
-  [DURATION_PATTERN]: 'a duration such as 250ms, 5s or 1m',
-  [SIZE_PATTERN]: 'a size such as 512kb or 10mb',
-  [STATUS_RANGE_PATTERN]: 'a status such as 503 or a range such as "200-399"',
-};
-
-/** The value grammars behind each `format`; each parser also writes the error message. */
-export const FORMATS: Readonly<Record<string, (value: unknown) => Parsed<unknown>>> = {
-  'bw-duration': parseDuration,
-  'bw-positive-duration': parsePositiveDuration,
-  'bw-size': parseSize,
-  'bw-status-range': parseStatusRanges,
-  'bw-listen': parseListen,
-  'bw-cidr': parseCidr,
-  'bw-target-url': parseTargetUrl,
-  'bw-host': parseHostPattern,
-};
-
-const withDefault = (value: unknown) => (value === undefined ? {} : { default: value });
-const Opt = Type.Optional;
-const Obj = <P extends TProperties>(description: string, properties: P) =>
-  Type.Object(properties, { additionalProperties: false, description });
-/** Every key of a block is optional except the few marked required, so helpers return optional. */
-const OptObj = <P extends TProperties>(description: string, properties: P) =>
-  Opt(Obj(description, properties));
-const Int = (min: number, max: number | undefined, def: number | undefined, description: string) =>
-  Opt(
-    Type.Integer({
-      description,
-      minimum: min,
-      ...(max === undefined ? {} : { maximum: max }),
-      ...withDefault(def),
-    }),
-  );
-const Bool = (def: boolean, description: string) => Opt(Type.Boolean({ description, default: def }));
-const StringEnum = <const T extends string>(values: readonly T[], def: T | undefined, description: string) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values], description, ...withDefault(def) });
-const Path = (description: string) => Opt(Type.String({ pattern: PATH_PATTERN, description }));
-const DurationString = Type.String({ format: 'bw-duration', pattern: DURATION_PATTERN });
-/** `250ms`, `5s`, `1m`, `1h`, or `0`. */
-const Duration = (def: string | undefined, description: string) =>
-  Opt(Type.Union([DurationString, Type.Literal(0)], { description, ...withDefault(def) }));
-/** A duration where 0 makes no sense (intervals, windows, deadlines). */
-const PositiveDuration = (def: string | undefined, description: string) =>
-  Opt(
-    Type.String({
-      format: 'bw-positive-duration',
-      pattern: DURATION_PATTERN,
-      description,
-      ...withDefault(def),
-    }),
-  );
-const SizeString = Type.String({ format: 'bw-size', pattern: SIZE_PATTERN });
-/** `512b`, `1kb` (1024), `10mb`, `1gb`, or a number of bytes. */
-const Size = (def: string, description: string) =>
-  Opt(Type.Union([SizeString, Type.Integer({ minimum: 0 })], { description, default: def }));
-const Status = Type.Integer({ minimum: 100, maximum: 599 });
-const StatusRange = Type.String({ format: 'bw-status-range', pattern: STATUS_RANGE_PATTERN });
-const StatusList = Type.Array(Type.Union([Status, StatusRange]), { minItems: 1 });
-/** `503`, `"200-399"`, or a list of those. */
-const StatusSpec = (def: string, description: string) =>
-  Opt(Type.Union([Status, StatusRange, StatusList], { description, default: def }));
-const Listen = (def: string, description: string) =>
-  Opt(
-    Type.Union([Type.String({ format: 'bw-listen' }), Type.Integer({ minimum: 0, maximum: 65535 })], {
-      description,
-      default: def,
-    }),
-  );
-const HeaderValue = Type.String({ pattern: HEADER_VALUE_PATTERN });
-/**
- * A mapping with free keys. `propertyNames` rather than a Record's `patternProperties`, so a
- * badly named entry still has its value checked and every problem shows in one pass.
- */
-const MapOf = <T extends TSchema>(keyPattern: string, value: T, description: string, min = 0) =>
-  Type.Unsafe<Record<string, Static<T>>>({
-    type: 'object',
-    propertyNames: { pattern: keyPattern },
-    additionalProperties: value,
-    ...(min > 0 ? { minProperties: min } : {}),
-    description,
-  });
-const HeaderMap = (description: string) => Opt(MapOf(TOKEN_PATTERN, HeaderValue, description));
-const Tokens = (def: readonly string[] | undefined, description: string) =>
-  Opt(
-    Type.Array(Type.String({ pattern: TOKEN_PATTERN }), {
-      minItems: 1,
-      description,
-      ...withDefault(def && [...def]),
-    }),
-  );
-const TargetUrl = (description: string) => Type.String({ format: 'bw-target-url', description });
-const Host = Type.String({ format: 'bw-host' });
+export {
+  FORMATS,
+  PATTERN_EXPECTATIONS,
+  NAME_PATTERN,
+  TOKEN_PATTERN,
+  PATH_PATTERN,
+  HEADER_VALUE_PATTERN,
+} from './schema-kit';
 
 const L = D.DEFAULT_LIMITS;
 const Server = OptObj('Listeners, limits and process settings.', {
@@ -154,7 +73,12 @@ const Server = OptObj('Listeners, limits and process settings.', {
     headersTimeout: Duration(L.headersTimeout, 'Time allowed to receive the request headers.'),
     requestTimeout: Duration(L.requestTimeout, 'Time allowed to receive the whole request; 0 = none.'),
     keepAliveTimeout: Duration(L.keepAliveTimeout, 'Idle time before a keep-alive connection is closed.'),
+    maxHeaderCount: Int(1, 10000, L.maxHeaderCount, 'Most request header fields accepted; more get 431.'),
   }),
+  drainDelay: Duration(
+    D.DEFAULT_DRAIN_DELAY,
+    'SIGTERM: readiness 503 at once, keep accepting this long (load balancers catch up), then drain.',
+  ),
   shutdownTimeout: Duration(
     D.DEFAULT_SHUTDOWN_TIMEOUT,
     'How long in-flight requests may finish on shutdown.',
@@ -178,6 +102,7 @@ const Server = OptObj('Listeners, limits and process settings.', {
       'Shed requests while the loop lags this much; 0 = off.',
     ),
   }),
+  cache: ServerCacheSchema,
 });
 
 const CB = D.DEFAULT_CIRCUIT_BREAKER;
@@ -359,6 +284,9 @@ const Route = Obj('A route: which requests, which upstream, which policies.', {
   ),
   maxConcurrent: Int(1, undefined, undefined, 'Bulkhead for this route; absent = no limit.'),
   fallback: Fallback,
+  rateLimit: RateLimitSchema,
+  slowDown: SlowDownSchema,
+  cache: CacheSchema,
 });
 
 /** The whole of gateway.yaml. */
@@ -368,6 +296,9 @@ export const GatewaySchema = Type.Object(
     server: Server,
     upstreams: MapOf(NAME_PATTERN, Upstream, 'Upstream services by name.', 1),
     routes: Type.Array(Route, { minItems: 1, description: 'Routes; the first match wins, in file order.' }),
+    redis: RedisSchema,
+    consumers: ConsumersSchema,
+    tiers: TiersSchema,
   },
   { additionalProperties: false, description: 'breakwater gateway configuration.' },
 );

@@ -24,6 +24,8 @@ export interface ServerLimits {
   readonly requestTimeoutMs: number;
   /** Idle time before a client keep-alive connection is closed. */
   readonly keepAliveTimeoutMs: number;
+  /** More request header fields than this: 431, never forwarded. */
+  readonly maxHeaderCount: number;
 }
 
 export interface AdminConfig {
@@ -44,11 +46,15 @@ export interface ServerConfig {
   readonly trustProxy: readonly string[];
   readonly limits: ServerLimits;
   readonly shutdownTimeoutMs: number;
+  /** On SIGTERM, readiness fails at once but the listener keeps accepting this long. */
+  readonly drainDelayMs: number;
   /** Number of worker processes; 'auto' = one per core. */
   readonly workers: number | 'auto';
   /** What to do with %2F / %5C inside a path segment. */
   readonly escapedSlashes: 'keep' | 'reject';
   readonly overload: OverloadConfig;
+  /** The response cache's memory bound. */
+  readonly cache: { readonly maxBytes: number };
 }
 
 export interface TargetConfig {
@@ -165,6 +171,71 @@ export interface FallbackConfig {
   readonly on: readonly FallbackTrigger[];
 }
 
+/** What a rate limit counts by. */
+export type RateLimitKey =
+  | { readonly kind: 'ip' }
+  | { readonly kind: 'route' }
+  | { readonly kind: 'header'; readonly name: string }
+  | { readonly kind: 'consumer' };
+
+/** How the limit is told to clients: RateLimit-* + Policy, the draft's RateLimit field, X-RateLimit-*, or nothing. */
+export type RateLimitHeaders = 'standard' | 'draft' | 'legacy' | 'none';
+
+/** One limit of a route's `rateLimit` (a single block is a list of one). */
+export interface RateLimitRule {
+  readonly key: RateLimitKey;
+  /** Requests per window; for `key: consumer` the tier's limit applies instead. */
+  readonly limit: number;
+  readonly windowMs: number;
+  /** Extra requests per window, drawn only when `limit` is spent. */
+  readonly burst: number;
+  /** Upper-cased; empty = every method. */
+  readonly methods: readonly string[];
+  /** shadow: count and log, never refuse. */
+  readonly mode: 'enforce' | 'shadow';
+  readonly headers: RateLimitHeaders;
+}
+
+/** Progressive delay: past `after` requests in the window, each waits `delayMs` more, up to `maxDelayMs`. */
+export interface SlowDownConfig {
+  readonly key: RateLimitKey;
+  readonly after: number;
+  readonly delayMs: number;
+  readonly maxDelayMs: number;
+  readonly windowMs: number;
+}
+
+export interface TierConfig {
+  readonly name: string;
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly burst: number;
+  /** Shown in the 429 body (`error.upgrade`) of this tier, e.g. a pricing page URL. */
+  readonly upgrade: string | undefined;
+}
+
+export interface ConsumersConfig {
+  /** Lower-cased header carrying the API key. */
+  readonly header: string;
+  /** Lower-case hex sha256 of each key → tier name. The raw key is never in config or memory. */
+  readonly keys: Readonly<Record<string, string>>;
+  readonly defaultTier: string;
+}
+
+export interface CacheConfig {
+  /** Freshness when the response gives none (no s-maxage, max-age or Expires). */
+  readonly ttlMs: number;
+  /** How long past freshness a stored response may answer a failure. */
+  readonly staleIfErrorMs: number;
+  /** How long past freshness a stored response may answer while one refresh runs in the background. */
+  readonly staleWhileRevalidateMs: number;
+}
+
+export interface RedisConfig {
+  readonly url: string;
+  readonly keyPrefix: string;
+}
+
 export interface RouteConfig {
   readonly name: string;
   readonly match: RouteMatch;
@@ -178,6 +249,10 @@ export interface RouteConfig {
   readonly circuitBreaker: Omit<CircuitBreakerConfig, 'scope'> | undefined;
   readonly maxConcurrent: number | undefined;
   readonly fallback: FallbackConfig | undefined;
+  /** Empty = no rate limit. */
+  readonly rateLimit: readonly RateLimitRule[];
+  readonly slowDown: SlowDownConfig | undefined;
+  readonly cache: CacheConfig | undefined;
 }
 
 export interface GatewayConfig {
@@ -189,4 +264,8 @@ export interface GatewayConfig {
   readonly upstreams: Readonly<Record<string, UpstreamConfig>>;
   /** In file order; first match wins. */
   readonly routes: readonly RouteConfig[];
+  /** undefined when `redis.url` is absent or empty: all state in memory. */
+  readonly redis: RedisConfig | undefined;
+  readonly consumers: ConsumersConfig | undefined;
+  readonly tiers: Readonly<Record<string, TierConfig>>;
 }

@@ -31,8 +31,8 @@ describe('one problem, exactly placed and worded', () => {
     ],
     [
       'unknown key without one',
-      `${BASE}    rateLimit: {limit: 10}\n`,
-      'gateway.yaml:8:5: routes[0].rateLimit: unknown key "rateLimit"; allowed keys: name, match, upstream, rewrite, hostHeader, timeout, retry, circuitBreaker, maxConcurrent, fallback',
+      `${BASE}    quota: {limit: 10}\n`,
+      'gateway.yaml:8:5: routes[0].quota: unknown key "quota"; allowed keys: name, match, upstream, rewrite, hostHeader, timeout, retry, circuitBreaker, maxConcurrent, fallback, rateLimit, slowDown, cache',
     ],
     [
       'wrong type',

@@ -31,7 +31,10 @@ breakwater demo: gateway ${proxy} (admin ${admin}) in front of
 
 Try:
   curl -i ${proxy}/catalog/items
+  for i in $(seq 30); do curl -s -o /dev/null -w '%{http_code} ' ${proxy}/catalog/items; done; echo   # 25 × 200, then 429
+  curl -si ${proxy}/catalog/items | grep -i -e ^ratelimit -e ^retry-after
   curl -i ${proxy}/flaky/orders            # run it a few times
+  for i in $(seq 40); do curl -s -o /dev/null -D - ${proxy}/flaky/orders | grep -i cache-status; sleep 0.5; done   # hit, miss, and fwd=stale when flaky fails
   curl -i ${proxy}/nothing-here            # 404 NO_ROUTE
   curl -s ${admin}/health | head -c 600; echo
   curl -s ${admin}/metrics | grep breakwater_requests_total

@@ -1,29 +1,33 @@
 /**
  * @module http/request-handler
  * The proxy listener's request path: framing checks → request id → path normalisation →
- * route match → body limit → the route's composed chain → commit the Reply (or the error)
- * to the client → one access line and the request metrics.
+ * event-loop shedding → route match → body limit → the route's composed chain → commit the
+ * Reply to the client → one access line and the request metrics. Errors met in the chain come
+ * back as Replies (pipeline/settle.ts); only refusals before a route matches are written raw.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   BadRequestError,
   BodyTooLargeError,
   ClientGoneError,
+  HeadersTooLargeError,
   NoRouteError,
+  OverloadedError,
   UpstreamUnavailableError,
-  isGatewayError,
   type GatewayError,
 } from '../errors';
 import type { Logger } from '../observability/logger';
-import type { RequestEvents } from '../observability/events';
+import type { GatewayEvents, RequestEvents } from '../observability/events';
 import { Exchange } from '../pipeline/exchange';
 import type { CompiledRoute } from '../pipeline/compiled-route';
 import type { RouteTable } from '../pipeline/route-table';
+import { errorReply, reasonOf } from '../pipeline/settle';
 import type { Reply } from '../pipeline/stage';
 import { normalizeTarget } from '../routing/normalize-path';
 import { writeErrorReply } from './error-reply';
 import { framingProblem, requestIdOf, upstreamRequestHeaders } from './headers';
 import { accessLine } from './access-line';
+import { clientAddressOf } from './trust-proxy';
 
 const kExchange = Symbol('breakwater.exchange');
 const kHandler = Symbol('breakwater.handler');
@@ -40,7 +44,7 @@ export class RequestHandler {
 
   constructor(
     public table: RouteTable,
-    private readonly events: RequestEvents,
+    private readonly events: RequestEvents & Pick<GatewayEvents, 'shed'>,
     private readonly log: Logger,
   ) {}
 
@@ -49,12 +53,22 @@ export class RequestHandler {
     const startedAt = performance.now();
     const reqId = requestIdOf(req);
     const table = this.table;
+    if (req.rawHeaders.length > table.maxRawHeaders)
+      return this.refuse(
+        req,
+        res,
+        new HeadersTooLargeError('Too many request header fields'),
+        reqId,
+        startedAt,
+      );
     const problem = framingProblem(req);
     if (problem)
       return this.refuse(req, res, new BadRequestError(`Malformed request: ${problem}`), reqId, startedAt);
     const target = normalizeTarget(req.url!, table.config.server.escapedSlashes);
     if ('error' in target)
       return this.refuse(req, res, new BadRequestError('Malformed request target'), reqId, startedAt);
+    // The whole gateway is behind (CPU, GC, a blocking call): refuse before spending on routing.
+    if (table.overload?.overloaded) return this.shed(req, res, reqId, startedAt, target.path);
     const route = table.match(req.headers.host, target.path, req.method!, req.headers);
     if (!route) return this.refuse(req, res, new NoRouteError(), reqId, startedAt, target.path);
     const length = req.headers['content-length'];
@@ -89,17 +103,30 @@ export class RequestHandler {
     return new Promise((resolve) => (this.idleWaiter = resolve));
   }
 
-  /** Writes the Reply chosen by the chain to the client. */
+  /** Writes the Reply chosen by the chain (an upstream answer, the cache's, or an error's) to the client. */
   commit(ex: Exchange, reply: Reply): void {
-    if (ex.clientGone) return reply.body.discard();
+    if (ex.clientGone) {
+      reply.body.discard();
+      return this.finish(ex);
+    }
     const res = ex.res;
+    if (res.headersSent) {
+      // The request turned out malformed mid-body and was answered already (abandonExchange).
+      reply.body.discard();
+      res.destroy();
+      return this.finish(ex);
+    }
     try {
       if (this.draining) res.setHeader('connection', 'close');
       res.writeHead(reply.status, reply.headers);
     } catch (err) {
       // Node refused a header value the upstream sent: not a response we can relay.
       reply.body.discard();
-      return this.fail(ex, new UpstreamUnavailableError('invalid_response', { cause: err }));
+      if (reply.source === 'error') throw err;
+      return this.commit(
+        ex,
+        errorReply(ex, new UpstreamUnavailableError('invalid_response', { cause: err })),
+      );
     }
     ex.status = reply.status;
     ex.committed = true;
@@ -110,21 +137,6 @@ export class RequestHandler {
     });
   }
 
-  /** Answers a request whose chain ended in an error. */
-  fail(ex: Exchange, err: unknown): void {
-    const error = this.asGatewayError(ex, err);
-    if (ex.clientGone) return this.finish(ex);
-    ex.status = error.status;
-    ex.reason ||= reasonOf(error);
-    if (ex.res.headersSent) {
-      ex.res.destroy();
-      return this.finish(ex);
-    }
-    ex.bytes = writeErrorReply(ex.res, error, ex.reqId, this.draining || !ex.req.complete);
-    ex.committed = true;
-    this.finish(ex);
-  }
-
   /** Access line and metrics, exactly once per exchange. */
   finish(ex: Exchange): void {
     const res = ex.res as TrackedResponse;
@@ -132,6 +144,11 @@ export class RequestHandler {
     res[kExchange] = undefined;
     const durationMs = performance.now() - ex.startedAt;
     this.events.requestFinished(ex.route.name, ex.req.method!, ex.status, durationMs / 1000, true);
+    if (ex.internalError !== undefined)
+      this.log.error(
+        { reqId: ex.reqId, route: ex.route.name, err: ex.internalError },
+        'unexpected error in the request pipeline',
+      );
     this.log.info(accessLine(ex, durationMs));
     if (--this.inflight === 0 && this.idleWaiter) {
       this.idleWaiter();
@@ -151,8 +168,9 @@ export class RequestHandler {
     table: RouteTable,
   ): Exchange {
     const upstreamPath = (route.rewrite ? route.rewrite(path) : path) + query;
+    const trusted = table.trust(req.socket.remoteAddress);
     const headers = upstreamRequestHeaders(req, {
-      trusted: table.trust(req.socket.remoteAddress),
+      trusted,
       host: route.hostHeader(req, route.upstream),
       reqId,
     });
@@ -165,9 +183,22 @@ export class RequestHandler {
       upstreamPath,
       headers,
       startedAt,
-      startedAt + route.config.timeoutMs,
+      startedAt + route.timeoutMs,
       hasBody,
+      clientAddressOf(req, trusted, table.trust),
     );
+  }
+
+  /** 503 OVERLOADED before routing while the event loop lags; counted under the unmatched route. */
+  private shed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reqId: string,
+    startedAt: number,
+    path: string,
+  ): void {
+    this.events.shed(UNMATCHED, 'event_loop');
+    this.refuse(req, res, new OverloadedError(1), reqId, startedAt, path, undefined, 'event_loop_lag');
   }
 
   private refuse(
@@ -178,6 +209,7 @@ export class RequestHandler {
     startedAt: number,
     path?: string,
     route?: CompiledRoute,
+    reason: string = reasonOf(err),
   ): void {
     // An unread body would otherwise be drained from the socket to keep it alive.
     const close = this.draining || !req.complete;
@@ -199,26 +231,16 @@ export class RequestHandler {
       status: err.status,
       duration_ms: round(durationMs),
       bytes,
-      reason: reasonOf(err),
+      reason,
     });
-  }
-
-  private asGatewayError(ex: Exchange, err: unknown): GatewayError {
-    if (isGatewayError(err)) return err;
-    ex.reason = 'internal_error';
-    this.log.error(
-      { reqId: ex.reqId, route: ex.route.name, err },
-      'unexpected error in the request pipeline',
-    );
-    return new UpstreamUnavailableError('other', { cause: err });
   }
 }
 
 function runExchange(handler: RequestHandler, ex: Exchange): void {
   if (ex.clientGone) return;
-  ex.route.handle(ex).then(
+  (ex.route as CompiledRoute).handle(ex).then(
     (reply) => handler.commit(ex, reply),
-    (err: unknown) => handler.fail(ex, err),
+    (err: unknown) => handler.commit(ex, errorReply(ex, err)),
   );
 }
 
@@ -248,11 +270,6 @@ export function abandonExchange(res: ServerResponse, status: number): void {
   ex.status = status;
   ex.reason = 'bad_request';
   tracked[kHandler]?.finish(ex);
-}
-
-function reasonOf(err: GatewayError): string {
-  if (err instanceof UpstreamUnavailableError) return err.kind;
-  return err.code.toLowerCase();
 }
 
 function round(ms: number): number {

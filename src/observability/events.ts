@@ -8,6 +8,9 @@ import type { Outcome } from './metrics';
 
 export type BreakerState = 'closed' | 'half-open' | 'open';
 
+/** How the cache answered a request on a cached route (RFC 9211 in one word). */
+export type CacheResult = 'hit' | 'miss' | 'stale' | 'bypass' | 'revalidated';
+
 export interface GatewayEvents {
   /** One upstream attempt finished its header phase (or failed). */
   attemptDone(upstream: string, target: string, outcome: Outcome, seconds: number): void;
@@ -25,6 +28,16 @@ export interface GatewayEvents {
   shed(route: string, reason: 'bulkhead' | 'event_loop'): void;
   /** A static fallback replaced an error or a 5xx. */
   fallback(route: string, trigger: string): void;
+  /** A request went over a rate limit: refused (enforce) or only counted (shadow). tier is '' unless key: consumer. */
+  rateLimited(route: string, tier: string, mode: 'enforce' | 'shadow'): void;
+  /** slowDown held a request back before passing it on. */
+  slowedDown(route: string, seconds: number): void;
+  /** How the cache answered one request on a cached route. */
+  cacheResult(route: string, result: CacheResult): void;
+  /** Bytes the memory cache holds now. */
+  cacheBytes(bytes: number): void;
+  /** Redis connection went up or down. */
+  redisUp(up: boolean): void;
 }
 
 /** What the HTTP server reports about client requests. */
@@ -45,4 +58,9 @@ export const NO_EVENTS: GatewayEvents = {
   ejection: () => undefined,
   shed: () => undefined,
   fallback: () => undefined,
+  rateLimited: () => undefined,
+  slowedDown: () => undefined,
+  cacheResult: () => undefined,
+  cacheBytes: () => undefined,
+  redisUp: () => undefined,
 };

@@ -137,6 +137,47 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly rateLimited = new Counter({
+    name: `${PREFIX}rate_limited_total`,
+    help: 'Requests over a rate limit, by route, tier (key: consumer only) and mode (enforce refused them, shadow only counted).',
+    labelNames: ['route', 'tier', 'mode'] as const,
+    registers: [this.registry],
+  });
+
+  readonly slowDowns = new Counter({
+    name: `${PREFIX}slow_down_delayed_total`,
+    help: 'Requests held back by slowDown before being passed on, by route.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly slowDownSeconds = new Counter({
+    name: `${PREFIX}slow_down_delay_seconds_total`,
+    help: 'Total delay slowDown added, by route.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheRequests = new Counter({
+    name: `${PREFIX}cache_requests_total`,
+    help: 'Requests on cached routes, by how the cache answered (hit, miss, stale, bypass, revalidated).',
+    labelNames: ['route', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheBytes = new Gauge({
+    name: `${PREFIX}cache_bytes`,
+    help: 'Bytes of responses held by the memory cache.',
+    registers: [this.registry],
+  });
+
+  readonly redisUp = new Gauge({
+    name: `${PREFIX}redis_up`,
+    help: '1 while the Redis connection is ready, 0 while it is down (absent without redis.url).',
+    aggregator: 'min',
+    registers: [this.registry],
+  });
+
   readonly configReloads = new Counter({
     name: `${PREFIX}config_reloads_total`,
     help: 'Configuration reloads, by result.',

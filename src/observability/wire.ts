@@ -6,7 +6,7 @@
  * for them (the histograms still observe directly).
  */
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { BreakerState, GatewayEvents, RequestEvents } from './events';
+import type { BreakerState, CacheResult, GatewayEvents, RequestEvents } from './events';
 import type { GatewayMetrics, Outcome } from './metrics';
 
 /** Methods that get their own label value; anything else is counted as OTHER (bounded cardinality). */
@@ -141,6 +141,27 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
 
   fallback(route: string, trigger: string): void {
     this.metrics.fallbacks.labels(route, trigger).inc();
+  }
+
+  rateLimited(route: string, tier: string, mode: 'enforce' | 'shadow'): void {
+    this.metrics.rateLimited.labels(route, tier, mode).inc();
+  }
+
+  slowedDown(route: string, seconds: number): void {
+    this.metrics.slowDowns.labels(route).inc();
+    this.metrics.slowDownSeconds.labels(route).inc(seconds);
+  }
+
+  cacheResult(route: string, result: CacheResult): void {
+    this.metrics.cacheRequests.labels(route, result).inc();
+  }
+
+  cacheBytes(bytes: number): void {
+    this.metrics.cacheBytes.set(bytes);
+  }
+
+  redisUp(up: boolean): void {
+    this.metrics.redisUp.set(up ? 1 : 0);
   }
 
   /** Pushes the plain counts into prom-client; runs before every collect (scrape). */

@@ -5,71 +5,97 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { GatewayConfig, RouteConfig, ServerConfig, UpstreamConfig } from '../config/types';
+import type { GatewayConfig, RouteConfig, UpstreamConfig } from '../config/types';
 import type { GatewayEvents } from '../observability/events';
+import type { Logger } from '../observability/logger';
 import { compileTrustProxy } from '../http/trust-proxy';
 import { compileRouter } from '../routing/router';
 import { compileRewrite } from '../routing/rewrite';
 import { bulkhead } from '../policies/bulkhead';
+import { EventLoopMonitor } from '../policies/bulkhead/event-loop-monitor';
+import { cache } from '../policies/cache';
 import { circuitBreaker } from '../policies/circuit-breaker';
 import { fallback } from '../policies/fallback';
+import { rateLimitFactory, slowDown } from '../policies/rate-limit';
 import { retry } from '../policies/retry';
+import type { SharedState } from '../state/shared-state';
 import { createForwarder } from '../upstream/forward';
 import { Upstream } from '../upstream/upstream';
 import type { CompiledRoute } from './compiled-route';
 import { compose } from './compose';
 import type { RouteTable } from './route-table';
-import type { Next, Stage } from './stage';
+import { SYSTEM_CLOCK, type Next, type Stage, type StageDeps, type StageFactory } from './stage';
 import { StateStore } from './state-store';
 
-export interface BuildDeps {
-  readonly events: GatewayEvents;
-  readonly server: ServerConfig;
-  /** State that outlives a reload when its settings are unchanged (see state-store.ts). */
-  readonly state: StateStore;
-}
-
-/** A policy stage as the builder sees it: `create` returns undefined when the route has it off. */
-export interface StageFactory {
-  readonly kind: string;
-  create(route: RouteConfig, upstream: Upstream, deps: BuildDeps): Stage | undefined;
+/** What a build needs from the running gateway besides the config. */
+export interface BuildOptions {
+  readonly shared?: SharedState;
+  /** true in cluster workers: limits are counted in the primary. */
+  readonly clustered?: boolean;
+  /** Where policies write their own lines (shadow-mode overages). */
+  readonly log?: Logger;
 }
 
 /**
- * THE order, outermost first (DESIGN.md "Request pipeline"). Rate limits and the cache slot in
- * ahead of these as they land.
+ * THE order, outermost first (DESIGN.md "Request pipeline"), one reason per position. Each
+ * factory is asked for its config slice; a policy a route does not use is absent from its chain.
  */
-export const PIPELINE: readonly StageFactory[] = [
-  // Outermost: sees the final outcome after every retry and replaces a failure with the static reply.
-  fallback,
-  // Before retries: one request holds one slot however many attempts it makes; sheds cheaply.
-  bulkhead,
-  // Inside the bulkhead, outside the breaker: every attempt goes through (and is counted by) the breaker.
-  retry,
-  // Innermost policy: retries call through it, so every attempt counts and an open breaker stops them.
-  circuitBreaker,
-];
+export function pipeline(config: GatewayConfig, log?: Logger): readonly StageFactory<unknown>[] {
+  return [
+    // Cheapest rejection first: a client over its limit costs a counter, nothing else.
+    rateLimitFactory(config.consumers, config.tiers, log),
+    // Right after the limit it slows: a delayed request has already been counted.
+    slowDown,
+    // Outside the cache: a static body replaces only what the stale cache could not save.
+    fallback,
+    // Fresh hits skip everything below; on failure a stale entry answers before the fallback.
+    cache,
+    // Before retries: one request holds one slot however many attempts it makes; sheds cheaply.
+    bulkhead,
+    // Inside the bulkhead, outside the breaker: every attempt goes through (and is counted by) the breaker.
+    retry,
+    // Innermost policy: retries call through it, so every attempt counts and an open breaker stops them.
+    circuitBreaker,
+  ] as readonly StageFactory<unknown>[];
+}
 
 export function buildRouteTable(
   config: GatewayConfig,
   events: GatewayEvents,
   previous?: RouteTable,
+  options: BuildOptions = {},
 ): RouteTable {
-  const deps: BuildDeps = { events, server: config.server, state: new StateStore(previous?.state) };
+  const state = new StateStore(previous?.state);
   const upstreams = buildUpstreams(config, events, previous);
-  const forward = createForwarder(deps.events);
+  const deps: StageDeps = {
+    events,
+    state,
+    upstreams,
+    shared: options.shared,
+    clustered: options.clustered ?? false,
+    clock: SYSTEM_CLOCK,
+    server: config.server,
+  };
+  const forward = createForwarder(events);
+  const factories = pipeline(config, options.log);
   const routes = config.routes.map((route) =>
-    compileRoute(route, upstreams.get(route.upstream)!, config, deps, forward),
+    compileRoute(route, upstreams.get(route.upstream)!, config, deps, factories, forward),
   );
   const byConfig = new Map<RouteConfig, CompiledRoute>(routes.map((r) => [r.config, r]));
   const router = compileRouter(config.routes);
+  const lagLimitMs = config.server.overload.maxEventLoopDelayMs;
   return {
     config,
     version: configVersion(config),
     routes,
     upstreams,
-    state: deps.state,
+    state,
     trust: compileTrustProxy(config.server.trustProxy),
+    maxRawHeaders: config.server.limits.maxHeaderCount * 2,
+    overload:
+      lagLimitMs > 0
+        ? state.keep(`event-loop:${lagLimitMs}`, () => new EventLoopMonitor(lagLimitMs))
+        : undefined,
     match(host, path, method, headers) {
       const matched = router.match(host, path, method, headers);
       return matched && byConfig.get(matched);
@@ -98,17 +124,32 @@ function sameSettings(a: UpstreamConfig, b: UpstreamConfig): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** One policy's stage for a route (select its slice, then create), or undefined when off. */
+export function createStage<C>(
+  factory: StageFactory<C>,
+  route: RouteConfig,
+  upstream: Upstream,
+  deps: StageDeps,
+  server: GatewayConfig['server'] = deps.server,
+): Stage | undefined {
+  const slice = factory.select(route, upstream.config, server);
+  return slice === undefined
+    ? undefined
+    : factory.create(slice, deps, { route: route.name, upstream: upstream.name });
+}
+
 function compileRoute(
   route: RouteConfig,
   upstream: Upstream,
   config: GatewayConfig,
-  deps: BuildDeps,
+  deps: StageDeps,
+  factories: readonly StageFactory<unknown>[],
   forward: Next,
 ): CompiledRoute {
   const stages: Stage[] = [];
   const chain: string[] = [];
-  for (const factory of PIPELINE) {
-    const stage = factory.create(route, upstream, deps);
+  for (const factory of factories) {
+    const stage = createStage(factory, route, upstream, deps, config.server);
     if (stage) {
       stages.push(stage);
       chain.push(factory.kind);
@@ -119,6 +160,7 @@ function compileRoute(
     name: route.name,
     config: route,
     upstream,
+    timeoutMs: route.timeoutMs,
     rewrite: compileRewrite(route.rewrite),
     hostHeader: hostHeaderFor(route),
     handle: compose(stages, forward),

@@ -6,20 +6,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { RouteConfig } from '../config/types';
 import type { Upstream } from '../upstream/upstream';
+import type { RouteRef } from './exchange';
 import type { Next } from './stage';
 
-export interface CompiledRoute {
-  readonly name: string;
+export interface CompiledRoute extends RouteRef {
   readonly config: RouteConfig;
-  readonly upstream: Upstream;
   /** undefined when the route has no rewrite, so the hot path skips it. */
   readonly rewrite: ((path: string) => string) | undefined;
   /** The Host header for the upstream; undefined lets undici send the target's host:port. */
   readonly hostHeader: (req: IncomingMessage, upstream: Upstream) => string | undefined;
   /** The composed chain, terminal forwarder included. */
   readonly handle: Next;
-  /** `server.limits.maxBodySize`, kept here so the request path reads one object. */
-  readonly maxBodyBytes: number;
   /** Stage kinds in order, for `breakwater routes` and logs. */
   readonly chain: readonly string[];
 }

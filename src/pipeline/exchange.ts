@@ -6,7 +6,21 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Target } from '../upstream/target';
-import type { CompiledRoute } from './compiled-route';
+import type { Upstream } from '../upstream/upstream';
+
+/**
+ * What an exchange needs to know of its route (CompiledRoute extends it). Kept here so the
+ * exchange does not import the compiled route, which imports the stage contract, which
+ * imports the exchange.
+ */
+export interface RouteRef {
+  readonly name: string;
+  readonly upstream: Upstream;
+  /** Whole-request deadline, every retry included. */
+  readonly timeoutMs: number;
+  /** `server.limits.maxBodySize`, kept here so the request path reads one object. */
+  readonly maxBodyBytes: number;
+}
 
 /** Something in flight for this exchange that a client disconnect must cancel. */
 export interface Cancellable {
@@ -36,12 +50,14 @@ export class Exchange {
   inFlight: Cancellable | undefined = undefined;
   /** Whether response headers have been written to the client (no retry after that). */
   committed = false;
+  /** A non-gateway error (a bug) met in the chain, logged with its stack when the exchange ends. */
+  internalError: unknown = undefined;
 
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly reqId: string,
-    readonly route: CompiledRoute,
+    readonly route: RouteRef,
     /** Normalised path, no query: what the route matched and what the log shows. */
     readonly path: string,
     /** Rewritten path plus the query string: what the upstream receives. */
@@ -54,5 +70,28 @@ export class Exchange {
     readonly deadlineAt: number,
     /** Whether the request carries a body that has to be streamed or buffered. */
     readonly hasBody: boolean,
+    /** The client's address: the peer, or the first untrusted hop of X-Forwarded-For (trustProxy). */
+    readonly clientIp: string,
   ) {}
+
+  /**
+   * A request the gateway makes on its own behalf for this one (the cache's background
+   * refresh): same request line and route, fresh per-attempt state, no body, its own header
+   * list and deadline. A client disconnect does not cancel it.
+   */
+  fork(upstreamHeaders: string[], deadlineAt: number): Exchange {
+    return new Exchange(
+      this.req,
+      this.res,
+      this.reqId,
+      this.route,
+      this.path,
+      this.upstreamPath,
+      upstreamHeaders,
+      performance.now(),
+      deadlineAt,
+      false,
+      this.clientIp,
+    );
+  }
 }

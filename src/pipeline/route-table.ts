@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayConfig } from '../config/types';
 import type { TrustCheck } from '../http/trust-proxy';
+import type { EventLoopMonitor } from '../policies/bulkhead/event-loop-monitor';
 import type { Upstream } from '../upstream/upstream';
 import type { CompiledRoute } from './compiled-route';
 import type { StateStore } from './state-store';
@@ -17,6 +18,10 @@ export interface RouteTable {
   readonly routes: readonly CompiledRoute[];
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly trust: TrustCheck;
+  /** `limits.maxHeaderCount` × 2: the longest `req.rawHeaders` (name, value, …) accepted. */
+  readonly maxRawHeaders: number;
+  /** Event-loop lag watch; the handler sheds before routing while it says overloaded. undefined = off. */
+  readonly overload: EventLoopMonitor | undefined;
   /** Policy state carried to the next build on reload. */
   readonly state: StateStore;
   match(

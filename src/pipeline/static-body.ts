@@ -2,8 +2,7 @@
  * @module pipeline/static-body
  * A ReplyBody made of bytes the gateway already holds (fallbacks, cached entries, errors).
  */
-import type { ServerResponse } from 'node:http';
-import type { BodyDone, ReplyBody } from './stage';
+import type { BodyDone, BodySink, ReplyBody } from './stage';
 
 export class StaticBody implements ReplyBody {
   constructor(private readonly bytes: Buffer) {}
@@ -12,7 +11,7 @@ export class StaticBody implements ReplyBody {
     return this.bytes.length;
   }
 
-  sendTo(res: ServerResponse, done: BodyDone): void {
+  sendTo(res: BodySink, done: BodyDone): void {
     res.end(this.bytes, () => done(undefined, this.bytes.length));
   }
 

@@ -14,6 +14,9 @@ function route(name: string, match: Partial<RouteMatch> = {}): RouteConfig {
     circuitBreaker: undefined,
     maxConcurrent: undefined,
     fallback: undefined,
+    rateLimit: [],
+    slowDown: undefined,
+    cache: undefined,
   };
 }
 

@@ -5,12 +5,11 @@
  * client with backpressure (pause/resume), without Readable or pipeline objects in between
  * (LIBRARIES.md §2: dispatch measured fastest, per-request stream.pipeline slowest).
  */
-import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { NoHealthyUpstreamError, UpstreamTimeoutError, type GatewayError } from '../errors';
 import type { GatewayEvents } from '../observability/events';
 import type { Exchange } from '../pipeline/exchange';
-import type { BodyDone, Next, Reply, ReplyBody, ReplyHeaders } from '../pipeline/stage';
+import type { BodyDone, BodySink, Next, Reply, ReplyBody, ReplyHeaders } from '../pipeline/stage';
 import { clientResponseHeaders } from '../http/headers';
 import { outcomeOfError, outcomeOfStatus, toGatewayError } from './classify';
 import { isFailureError, isFailureStatus } from './failure';
@@ -28,7 +27,7 @@ export function createForwarder(events: GatewayEvents): Next {
     const perTry = ex.tryDeadlineAt < ex.deadlineAt;
     const timeoutMs = (perTry ? ex.tryDeadlineAt : ex.deadlineAt) - now;
     if (timeoutMs <= 0)
-      return Promise.reject(new UpstreamTimeoutError(ex.route.config.timeoutMs, { perTry }));
+      return Promise.reject(new UpstreamTimeoutError(ex.route.timeoutMs, { perTry }));
     ex.target = target.url;
     ex.lastTarget = target;
     return new UpstreamAttempt(ex, upstream, target, events).start(timeoutMs, perTry);
@@ -51,7 +50,7 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
   private finished = false;
   private cancelled: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private sink: ServerResponse | undefined;
+  private sink: BodySink | undefined;
   private done: BodyDone | undefined;
   private queued: Buffer[] | undefined;
   private ended = false;
@@ -151,7 +150,7 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
     if (this.sink) this.failSink(this.sink, this.failure);
   }
 
-  sendTo(res: ServerResponse, done: BodyDone): void {
+  sendTo(res: BodySink, done: BodyDone): void {
     this.sink = res;
     this.done = done;
     const queued = this.queued;
@@ -179,13 +178,13 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
     this.reject(gatewayError);
   }
 
-  private endSink(res: ServerResponse): void {
+  private endSink(res: BodySink): void {
     const bytes = this.bytes;
     const done = this.done!;
     res.end(() => done(undefined, bytes));
   }
 
-  private failSink(res: ServerResponse, err: Error): void {
+  private failSink(res: BodySink, err: Error): void {
     // Headers are out: the only honest signal left is a truncated response.
     res.destroy();
     this.done!(err, this.bytes);

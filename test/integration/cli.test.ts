@@ -71,6 +71,8 @@ describe('breakwater CLI', () => {
     expect(result.stdout).toContain(`api → ${slow.url}`);
     expect(result.stdout).toContain('strip /api');
     expect(result.stdout).toContain('forward (timeout 10000ms)');
+    // A route with no policies is a plain proxy: event-loop shedding is the handler's, not a stage.
+    expect(result.stdout).toMatch(/chain\s+forward \(timeout 10000ms\)/);
   });
 
   it('refuses to start with a bad file, at once, with the same messages', () => {

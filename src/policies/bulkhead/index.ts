@@ -1,18 +1,15 @@
 /**
  * @module policies/bulkhead
- * Pipeline position: after the fallback, before retries. Caps the requests in flight per
- * upstream (`upstreams.<u>.maxConcurrent`) and per route (`routes[].maxConcurrent`) and sheds
- * new requests while the event loop lags past `server.overload.maxEventLoopDelay`; either way
- * the answer is 503 OVERLOADED with Retry-After, without touching the upstream. A request
- * holds its slot until its response body is finished, not just until the headers arrive.
+ * Pipeline position: after the cache, before retries. Caps the requests in flight per upstream
+ * (`upstreams.<u>.maxConcurrent`) and per route (`routes[].maxConcurrent`); beyond either the
+ * answer is 503 OVERLOADED with Retry-After, without touching the upstream. A request holds its
+ * slot until its response body is finished, not just until the headers arrive. Event-loop
+ * shedding is not here: it protects the whole gateway, so the request handler does it before
+ * routing, and a route without `maxConcurrent` has no bulkhead stage at all.
  */
 import { OverloadedError } from '../../errors';
-import type { ServerResponse } from 'node:http';
-import type { StageFactory } from '../../pipeline/build';
-import type { BodyDone, Reply, ReplyBody, Stage } from '../../pipeline/stage';
-import type { Exchange } from '../../pipeline/exchange';
+import type { BodyDone, BodySink, Reply, ReplyBody, StageFactory } from '../../pipeline/stage';
 import type { Upstream } from '../../upstream/upstream';
-import { EventLoopMonitor } from './event-loop-monitor';
 
 /** Seconds a shed client is asked to wait. */
 const RETRY_AFTER_SECONDS = 1;
@@ -21,30 +18,27 @@ interface Slots {
   count: number;
 }
 
-export const bulkhead: StageFactory = {
+export interface BulkheadConfig {
+  readonly routeMax: number;
+  readonly upstreamMax: number;
+}
+
+export const bulkhead: StageFactory<BulkheadConfig> = {
   kind: 'bulkhead',
-  create(route, upstream, { events, server, state }) {
-    const lagLimitMs = server.overload.maxEventLoopDelayMs;
-    const monitor =
-      lagLimitMs > 0
-        ? state.keep(`event-loop:${lagLimitMs}`, () => new EventLoopMonitor(lagLimitMs))
-        : undefined;
-    const upstreamMax = upstream.config.maxConcurrent ?? Infinity;
-    const routeMax = route.maxConcurrent ?? Infinity;
-    if (!monitor && upstreamMax === Infinity && routeMax === Infinity) return undefined;
-    const routeName = route.name;
-    const shed = (ex: Exchange, reason: 'bulkhead' | 'event_loop'): Promise<Reply> => {
-      events.shed(routeName, reason);
-      ex.reason = reason === 'bulkhead' ? 'overloaded' : 'event_loop_lag';
-      return Promise.reject(new OverloadedError(RETRY_AFTER_SECONDS));
-    };
-    if (upstreamMax === Infinity && routeMax === Infinity) {
-      return (ex, next) => (monitor!.overloaded ? shed(ex, 'event_loop') : next(ex));
-    }
+  select: (route, upstream) =>
+    route.maxConcurrent === undefined && upstream.maxConcurrent === undefined
+      ? undefined
+      : { routeMax: route.maxConcurrent ?? Infinity, upstreamMax: upstream.maxConcurrent ?? Infinity },
+  create({ routeMax, upstreamMax }, { events, state, upstreams }, ctx) {
+    const upstream = upstreams.get(ctx.upstream)!;
+    const routeName = ctx.route;
     const slots = state.keep<Slots>(`bulkhead:${routeName}`, () => ({ count: 0 }));
-    const stage: Stage = async (ex, next) => {
-      if (monitor?.overloaded) return shed(ex, 'event_loop');
-      if (slots.count >= routeMax || upstream.admitted >= upstreamMax) return shed(ex, 'bulkhead');
+    return async (ex, next) => {
+      if (slots.count >= routeMax || upstream.admitted >= upstreamMax) {
+        events.shed(routeName, 'bulkhead');
+        ex.reason = 'overloaded';
+        throw new OverloadedError(RETRY_AFTER_SECONDS);
+      }
       const release = holdSlot(slots, upstream);
       try {
         const reply = await next(ex);
@@ -59,7 +53,6 @@ export const bulkhead: StageFactory = {
         throw err;
       }
     };
-    return stage;
   },
 };
 
@@ -83,7 +76,7 @@ class ReleasingBody implements ReplyBody {
     private readonly release: () => void,
   ) {}
 
-  sendTo(res: ServerResponse, done: BodyDone): void {
+  sendTo(res: BodySink, done: BodyDone): void {
     // A client that disconnects mid-body never calls done; 'close' frees the slot then.
     res.once('close', this.release);
     this.inner.sendTo(res, (err, bytes) => {

@@ -12,7 +12,8 @@ import {
   isGatewayError,
 } from '../../errors';
 import { NO_EVENTS, type BreakerState, type GatewayEvents } from '../../observability/events';
-import type { BuildDeps } from '../../pipeline/build';
+import { createStage } from '../../pipeline/build';
+import type { StageDeps } from '../../pipeline/stage';
 import type { Exchange } from '../../pipeline/exchange';
 import type { Next, Reply, Stage } from '../../pipeline/stage';
 import { StateStore } from '../../pipeline/state-store';
@@ -77,8 +78,13 @@ function build(config: GatewayConfig, previous?: Built, upstream?: Upstream): Bu
   upstreams.push(up);
   const state = new StateStore(previous?.state);
   stores.push(state);
-  const deps = { events: recording, state, server: config.server } as unknown as BuildDeps;
-  const stage = (i: number): Stage => circuitBreaker.create(config.routes[i]!, up, deps)!;
+  const deps = {
+    events: recording,
+    state,
+    server: config.server,
+    upstreams: new Map([[up.name, up]]),
+  } as unknown as StageDeps;
+  const stage = (i: number): Stage => createStage(circuitBreaker, config.routes[i]!, up, deps)!;
   return { upstream: up, a: stage(0), b: stage(1), state, events };
 }
 
@@ -131,8 +137,8 @@ describe('circuit-breaker stage', () => {
     const config = configOf('');
     const up = new Upstream(config.upstreams.api!, NO_EVENTS);
     upstreams.push(up);
-    const deps = { events: NO_EVENTS, state: new StateStore() } as unknown as BuildDeps;
-    expect(circuitBreaker.create(config.routes[0]!, up, deps)).toBeUndefined();
+    const deps = { events: NO_EVENTS, state: new StateStore(), upstreams: new Map() } as unknown as StageDeps;
+    expect(createStage(circuitBreaker, config.routes[0]!, up, deps)).toBeUndefined();
     expect(up.breakers.size).toBe(0);
   });
 

@@ -10,9 +10,8 @@
 import CircuitBreaker from 'opossum';
 import type { CircuitBreakerConfig, RouteConfig } from '../../config/types';
 import { CircuitOpenError } from '../../errors';
-import type { StageFactory } from '../../pipeline/build';
 import type { Exchange } from '../../pipeline/exchange';
-import type { Next, Reply, Stage } from '../../pipeline/stage';
+import type { Next, Reply, Stage, StageFactory } from '../../pipeline/stage';
 import type { Upstream } from '../../upstream/upstream';
 import { FailedReply, keepBreaker, type Breaker, type BreakerSettings } from './registry';
 
@@ -21,15 +20,22 @@ export { resetBreakers } from './registry';
 /** Route label of the breaker shared by every route of an upstream (`scope: upstream`). */
 export const SHARED_ROUTE_LABEL = '*';
 
+/** The breaker a route uses: its settings, and whether every route of the upstream shares it. */
+export interface BreakerSlice {
+  readonly settings: BreakerSettings;
+  readonly shared: boolean;
+}
+
 /** Stage factory: a breaker when the route's upstream or the route itself configures one. */
-export const circuitBreaker: StageFactory = {
+export const circuitBreaker: StageFactory<BreakerSlice> = {
   kind: 'circuit-breaker',
-  create(route, upstream, deps) {
-    const upstreamBreaker = upstream.config.circuitBreaker;
-    const settings = settingsFor(route, upstreamBreaker);
-    if (!settings) return undefined;
-    const shared = upstreamBreaker?.scope === 'upstream';
-    const breaker = keepBreaker(upstream, shared ? SHARED_ROUTE_LABEL : route.name, settings, deps);
+  select(route, upstream) {
+    const settings = settingsFor(route, upstream.circuitBreaker);
+    return settings && { settings, shared: upstream.circuitBreaker?.scope === 'upstream' };
+  },
+  create({ settings, shared }, deps, ctx) {
+    const upstream = deps.upstreams.get(ctx.upstream)!;
+    const breaker = keepBreaker(upstream, shared ? SHARED_ROUTE_LABEL : ctx.route, settings, deps);
     return breakerStage(breaker, upstream);
   },
 };

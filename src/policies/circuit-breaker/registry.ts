@@ -9,9 +9,8 @@
 import CircuitBreaker from 'opossum';
 import type { CircuitBreakerConfig, StatusRange } from '../../config/types';
 import type { BreakerState, GatewayEvents } from '../../observability/events';
-import type { BuildDeps } from '../../pipeline/build';
 import type { Exchange } from '../../pipeline/exchange';
-import type { Next, Reply } from '../../pipeline/stage';
+import type { Next, Reply, StageDeps } from '../../pipeline/stage';
 import { isFailureError, isFailureStatus } from '../../upstream/failure';
 import type { Upstream } from '../../upstream/upstream';
 import { acquireBucketClock, releaseBucketClock } from './bucket-clock';
@@ -149,7 +148,7 @@ export function keepBreaker(
   upstream: Upstream,
   routeLabel: string,
   settings: BreakerSettings,
-  deps: BuildDeps,
+  deps: Pick<StageDeps, 'events' | 'state'>,
 ): Breaker {
   const key = `circuit-breaker:${upstream.name}:${routeLabel}:${JSON.stringify(settings)}`;
   const breaker = deps.state.keep(key, () => new Breaker(upstream.name, routeLabel, settings, deps.events));

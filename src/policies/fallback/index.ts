@@ -1,16 +1,16 @@
 /**
  * @module policies/fallback
- * Pipeline position: outermost policy, so it sees the final outcome after retries, the breaker
- * and (later) the stale cache. Replaces the gateway's own error with the route's static
+ * Pipeline position: after the rate limit, outside the cache, so it sees the final outcome
+ * after retries, the breaker and the stale cache (stale beats static). Replaces the gateway's own error with the route's static
  * `fallback` response when the failure is one of `fallback.on` (default: circuit-open,
  * no-healthy-upstream, overloaded, timeout, unavailable; add `5xx` to also replace upstream
  * 5xx responses).
  */
-import { isGatewayError, type ErrorCode } from '../../errors';
-import type { FallbackTrigger } from '../../config/types';
-import type { StageFactory } from '../../pipeline/build';
+import type { ErrorCode, GatewayError } from '../../errors';
+import type { FallbackConfig, FallbackTrigger } from '../../config/types';
 import type { Exchange } from '../../pipeline/exchange';
-import type { Reply, ReplyHeaders } from '../../pipeline/stage';
+import { settle } from '../../pipeline/settle';
+import type { Reply, ReplyHeaders, StageFactory } from '../../pipeline/stage';
 import { StaticBody } from '../../pipeline/static-body';
 
 const TRIGGER_OF_ERROR: Partial<Record<ErrorCode, FallbackTrigger>> = {
@@ -21,19 +21,17 @@ const TRIGGER_OF_ERROR: Partial<Record<ErrorCode, FallbackTrigger>> = {
   UPSTREAM_UNAVAILABLE: 'unavailable',
 };
 
-export const fallback: StageFactory = {
+export const fallback: StageFactory<FallbackConfig> = {
   kind: 'fallback',
-  create(route, _upstream, { events }) {
-    const config = route.fallback;
-    if (!config) return undefined;
+  select: (route) => route.fallback,
+  create(config, { events }, { route: routeName }) {
     const on = new Set<FallbackTrigger>(config.on);
     const replaces5xx = on.has('5xx');
     const body = new StaticBody(Buffer.from(config.body));
     const headers: ReplyHeaders = { ...config.headers, 'content-length': String(body.length) };
     // Every 503 the gateway makes says when to come back (DESIGN.md "Retry-After").
     if (config.status === 503 && headers['retry-after'] === undefined) headers['retry-after'] = '1';
-    const routeName = route.name;
-    const serve = (ex: Exchange, trigger: FallbackTrigger): Reply => {
+    const serve = (ex: Exchange, trigger: FallbackTrigger, error?: GatewayError): Reply => {
       events.fallback(routeName, trigger);
       ex.reason = `fallback_${trigger.replace(/-/g, '_')}`;
       return {
@@ -41,16 +39,15 @@ export const fallback: StageFactory = {
         headers: { ...headers, 'x-request-id': ex.reqId },
         body,
         source: 'fallback',
+        error,
       };
     };
     return async (ex, next) => {
-      let reply: Reply;
-      try {
-        reply = await next(ex);
-      } catch (err) {
-        const trigger = isGatewayError(err) ? TRIGGER_OF_ERROR[err.code] : undefined;
-        if (trigger === undefined || !on.has(trigger) || ex.clientGone) throw err;
-        return serve(ex, trigger);
+      const reply = await settle(next, ex);
+      if (ex.clientGone) return reply;
+      if (reply.source === 'error') {
+        const trigger = TRIGGER_OF_ERROR[reply.error!.code];
+        return trigger !== undefined && on.has(trigger) ? serve(ex, trigger, reply.error) : reply;
       }
       if (replaces5xx && reply.status >= 500 && reply.source === 'upstream') {
         reply.body.discard();

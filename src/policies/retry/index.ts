@@ -14,9 +14,8 @@ import type { RetryConfig } from '../../config/types';
 import { parseSize, unwrap } from '../../config/units';
 import { ClientGoneError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../errors';
 import type { GatewayEvents } from '../../observability/events';
-import type { StageFactory } from '../../pipeline/build';
 import type { Exchange } from '../../pipeline/exchange';
-import type { Next, Reply, Stage } from '../../pipeline/stage';
+import type { Next, Reply, Stage, StageFactory } from '../../pipeline/stage';
 import { createBackoff, retryAfterMs, type Backoff } from './backoff';
 import { RetryBudget } from './budget';
 import { bufferableLength, readReplayableBody } from './replayable-body';
@@ -24,21 +23,26 @@ import { bufferableLength, readReplayableBody } from './replayable-body';
 /** Buffer limit of the connect-failover stage of routes without a `retry` block. */
 const FAILOVER_MAX_BUFFER_BYTES = unwrap(parseSize(DEFAULT_RETRY.maxBufferSize));
 
-/** Retries, or connect failover alone; undefined when neither applies to the route. */
-export const retry: StageFactory = {
+/** The route's retries, or connect failover alone (no `retry` block, several targets). */
+export type RetrySlice = { readonly retry: RetryConfig } | { readonly failover: true };
+
+/** Retries, or connect failover alone; absent when neither applies to the route. */
+export const retry: StageFactory<RetrySlice> = {
   kind: 'retry',
-  create(route, upstream, deps) {
-    const config = route.retry;
+  select(route, upstream) {
     // `attempts: 1` says "one try": the same as no block.
-    if (config && config.attempts > 1) {
-      const budget = deps.state.keep(
-        `retry-budget:${route.name}:${JSON.stringify(config.budget)}`,
-        () => new RetryBudget(config.budget),
-      );
-      const backoff = createBackoff(config.backoff.baseMs, config.backoff.maxMs);
-      return new RetryPolicy(route.name, config, budget, backoff, deps.events).stage;
-    }
-    return upstream.targets.length > 1 ? createFailoverStage(route.name, deps.events) : undefined;
+    if (route.retry && route.retry.attempts > 1) return { retry: route.retry };
+    return upstream.targets.length > 1 ? { failover: true } : undefined;
+  },
+  create(slice, deps, { route }) {
+    if (!('retry' in slice)) return createFailoverStage(route, deps.events);
+    const config = slice.retry;
+    const budget = deps.state.keep(
+      `retry-budget:${route}:${JSON.stringify(config.budget)}`,
+      () => new RetryBudget(config.budget),
+    );
+    const backoff = createBackoff(config.backoff.baseMs, config.backoff.maxMs);
+    return new RetryPolicy(route, config, budget, backoff, deps.events).stage;
   },
 };
 

@@ -12,7 +12,8 @@ import {
   UpstreamUnavailableError,
 } from '../../errors';
 import { NO_EVENTS, type GatewayEvents } from '../../observability/events';
-import type { BuildDeps } from '../../pipeline/build';
+import { createStage } from '../../pipeline/build';
+import type { StageDeps } from '../../pipeline/stage';
 import type { Exchange } from '../../pipeline/exchange';
 import type { Reply } from '../../pipeline/stage';
 import { StateStore } from '../../pipeline/state-store';
@@ -30,8 +31,8 @@ const BASE: RetryConfig = {
   budget: { ratio: 0.2, minPerSecond: 100 },
 };
 
-const oneTarget = { targets: [{}] } as unknown as Upstream;
-const twoTargets = { targets: [{}, {}] } as unknown as Upstream;
+const oneTarget = { name: 'u', targets: [{}], config: { targets: [{}] } } as unknown as Upstream;
+const twoTargets = { name: 'u', targets: [{}, {}], config: { targets: [{}, {}] } } as unknown as Upstream;
 
 function build(
   retryConfig: Partial<RetryConfig> | undefined,
@@ -44,8 +45,8 @@ function build(
     name: 'r',
     retry: retryConfig && { ...BASE, ...retryConfig },
   } as unknown as RouteConfig;
-  const deps = { events, state } as unknown as BuildDeps;
-  return { stage: retry.create(route, upstream, deps), retries };
+  const deps = { events, state, upstreams: new Map() } as unknown as StageDeps;
+  return { stage: createStage(retry, route, upstream, deps), retries };
 }
 
 function exchange(method = 'GET', headers: Record<string, string> = {}, deadlineInMs = 5000): Exchange {

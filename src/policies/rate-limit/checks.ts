@@ -1,0 +1,89 @@
+/**
+ * @module policies/rate-limit/checks
+ * The rate-limit rules a schema cannot express: a limit needs `limit` and `window`, except
+ * `key: consumer`, whose tier sets both (and which then needs `consumers` and `tiers`, and may
+ * not set them itself); every tier named by `consumers` must exist; windows are whole seconds
+ * of at least 1s (Redis expires counters in whole seconds, and the headers report seconds);
+ * slowDown cannot count by consumer. Runs on possibly invalid data, so every read is guarded.
+ */
+import { didYouMean, ptr } from '../../config/schema-errors';
+import { parseDuration } from '../../config/units';
+import type { Issues } from '../../config/validate';
+
+type Rec = Readonly<Record<string, unknown>>;
+const rec = (value: unknown): Rec | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Rec) : undefined;
+
+/** Records every cross-field rate-limit problem of the whole document. */
+export function checkRateLimits(root: Rec | undefined, issues: Issues): void {
+  const tiers = rec(root?.tiers);
+  const consumers = rec(root?.consumers);
+  const routes = Array.isArray(root?.routes) ? (root.routes as unknown[]) : [];
+  routes.forEach((route, i) => {
+    const raw = rec(route)?.rateLimit;
+    const rules = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+    rules.forEach((rule, j) => {
+      const at = Array.isArray(raw) ? ptr('routes', i, 'rateLimit', j) : ptr('routes', i, 'rateLimit');
+      checkRule(rec(rule), at, Boolean(consumers && tiers), issues);
+    });
+    checkSlowDown(rec(rec(route)?.slowDown), ptr('routes', i, 'slowDown'), issues);
+  });
+  for (const [name, tier] of Object.entries(tiers ?? {})) {
+    const t = rec(tier);
+    if (!t) continue;
+    if (t.window === undefined) issues.add(ptr('tiers', name), 'expected a `window` such as 1m');
+    else checkWindow(t.window, ptr('tiers', name, 'window'), issues);
+  }
+  if (consumers) checkConsumerTiers(consumers, Object.keys(tiers ?? {}), issues);
+}
+
+function checkRule(r: Rec | undefined, at: string, hasConsumers: boolean, issues: Issues): void {
+  if (!r) return;
+  if (r.key === 'consumer') {
+    if (!hasConsumers)
+      issues.add(`${at}/key`, 'key: consumer needs a top-level `consumers` block and `tiers`');
+    for (const field of ['limit', 'window', 'burst'])
+      if (r[field] !== undefined)
+        issues.add(
+          `${at}/${field}`,
+          `key: consumer takes ${field} from the consumer's tier; set it under tiers`,
+          'key',
+        );
+    return;
+  }
+  if (r.limit === undefined) issues.add(at, 'expected a `limit` (requests per window)');
+  if (r.window === undefined) issues.add(at, 'expected a `window` such as 1m');
+  else checkWindow(r.window, `${at}/window`, issues);
+}
+
+function checkSlowDown(slow: Rec | undefined, at: string, issues: Issues): void {
+  if (!slow) return;
+  if (slow.key === 'consumer')
+    issues.add(
+      `${at}/key`,
+      'slowDown counts by ip, route or header:<name>, not consumer (use the API key header)',
+    );
+  if (slow.window !== undefined) checkWindow(slow.window, `${at}/window`, issues);
+}
+
+/** Counters expire in whole seconds (Redis EX), so 1.5s or 500ms would silently mean something else. */
+function checkWindow(value: unknown, at: string, issues: Issues): void {
+  const parsed = parseDuration(value);
+  if (!parsed.ok) return; // the schema pass reports it
+  if (parsed.value < 1000 || parsed.value % 1000 !== 0)
+    issues.add(at, `expected a whole number of seconds, at least 1s, got ${String(value)}`);
+}
+
+function checkConsumerTiers(consumers: Rec, tierNames: readonly string[], issues: Issues): void {
+  const known = (tier: unknown, pointer: string) => {
+    if (typeof tier !== 'string' || tierNames.includes(tier)) return;
+    const hint = didYouMean(tier, tierNames);
+    issues.add(
+      pointer,
+      `unknown tier "${tier}"${hint ? `; did you mean "${hint}"?` : ''} (tiers: ${tierNames.join(', ') || 'none'})`,
+    );
+  };
+  known(consumers.defaultTier, ptr('consumers', 'defaultTier'));
+  for (const [key, tier] of Object.entries(rec(consumers.keys) ?? {}))
+    known(tier, ptr('consumers', 'keys', key));
+}

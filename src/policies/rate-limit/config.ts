@@ -1,0 +1,165 @@
+/**
+ * @module policies/rate-limit/config
+ * The rate-limit options as written in gateway.yaml (schema fragments for `rateLimit`,
+ * `slowDown`, `consumers`, `tiers`) and their normalised form. `config/` assembles them.
+ */
+import { Type } from '@sinclair/typebox';
+import * as D from '../../config/defaults';
+import {
+  Int,
+  MapOf,
+  NAME_PATTERN,
+  Obj,
+  Opt,
+  OptObj,
+  PositiveDuration,
+  StringEnum,
+  TOKEN_PATTERN,
+  Tokens,
+} from '../../config/schema-kit';
+import type * as T from '../../config/types';
+import { parseDuration, unwrap } from '../../config/units';
+
+/** `ip`, `route`, `consumer` or `header:<name>`. */
+export const RATE_LIMIT_KEY_PATTERN = "^(ip|route|consumer|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
+/** A consumer key as stored in config: `sha256:` and 64 hex digits. */
+export const CONSUMER_KEY_PATTERN = '^sha256:[0-9a-fA-F]{64}$';
+
+const Key = (def: string | undefined) =>
+  Type.String({
+    pattern: RATE_LIMIT_KEY_PATTERN,
+    description: 'What is counted: ip, route, header:<name> or consumer (the tier sets the limit).',
+    ...(def === undefined ? {} : { default: def }),
+  });
+
+const RateLimitRuleSchema = Obj('One limit; every limit of a route must pass.', {
+  key: Key(undefined),
+  limit: Int(1, undefined, undefined, "Requests allowed per window (key: consumer takes the tier's)."),
+  window: PositiveDuration(undefined, 'Fixed window the limit counts over, such as 1s, 1m or 15m.'),
+  burst: Int(
+    0,
+    undefined,
+    D.DEFAULT_RATE_LIMIT.burst,
+    'Extra requests per window, drawn only when limit is spent.',
+  ),
+  methods: Tokens(undefined, 'Only requests with these methods count against this limit; absent = all.'),
+  mode: Opt(
+    StringEnum(['enforce', 'shadow'], 'enforce', 'shadow: count and log, never refuse (safe roll-out).'),
+  ),
+  headers: Opt(
+    StringEnum(
+      ['standard', 'draft', 'legacy', 'none'],
+      'standard',
+      'standard: RateLimit-Limit/-Remaining/-Reset + RateLimit-Policy; draft: RateLimit + RateLimit-Policy; legacy: X-RateLimit-*.',
+    ),
+  ),
+});
+
+export const RateLimitSchema = Opt(
+  Type.Union([RateLimitRuleSchema, Type.Array(RateLimitRuleSchema, { minItems: 1 })], {
+    description: 'A rate limit, or a list of limits that must all pass.',
+  }),
+);
+
+export const SlowDownSchema = OptObj('Progressive delay before the hard limit; absent = off.', {
+  key: Opt(Key(D.DEFAULT_SLOW_DOWN.key)),
+  after: Type.Integer({ minimum: 0, description: 'Requests per window served without delay.' }),
+  delay: PositiveDuration(D.DEFAULT_SLOW_DOWN.delay, 'Added delay per request beyond `after`.'),
+  maxDelay: PositiveDuration(D.DEFAULT_SLOW_DOWN.maxDelay, 'Longest delay.'),
+  window: PositiveDuration(D.DEFAULT_SLOW_DOWN.window, 'Fixed window the requests are counted over.'),
+});
+
+export const ConsumersSchema = OptObj('API keys mapped to rate-limit tiers (for key: consumer).', {
+  header: Opt(
+    Type.String({
+      pattern: TOKEN_PATTERN,
+      description: 'Request header carrying the API key.',
+      default: D.DEFAULT_CONSUMER_HEADER,
+    }),
+  ),
+  keys: Opt(
+    MapOf(
+      CONSUMER_KEY_PATTERN,
+      Type.String({ pattern: NAME_PATTERN }),
+      'sha256:<hex of the key> → tier name; never the key itself.',
+    ),
+  ),
+  defaultTier: Type.String({
+    pattern: NAME_PATTERN,
+    description: 'Tier of requests without a known key (counted by client IP).',
+  }),
+});
+
+export const TiersSchema = Opt(
+  MapOf(
+    NAME_PATTERN,
+    Obj('A rate-limit tier.', {
+      limit: Type.Integer({ minimum: 1, description: 'Requests per window.' }),
+      window: PositiveDuration(undefined, 'Fixed window the limit counts over.'),
+      burst: Int(0, undefined, 0, 'Extra requests per window, drawn only when limit is spent.'),
+      upgrade: Opt(Type.String({ description: "Hint shown in this tier's 429 body, e.g. a pricing URL." })),
+    }),
+    'Rate-limit tiers by name.',
+  ),
+);
+
+export type RawRateLimit = NonNullable<import('@sinclair/typebox').Static<typeof RateLimitSchema>>;
+export type RawSlowDown = NonNullable<import('@sinclair/typebox').Static<typeof SlowDownSchema>>;
+export type RawConsumers = NonNullable<import('@sinclair/typebox').Static<typeof ConsumersSchema>>;
+export type RawTiers = NonNullable<import('@sinclair/typebox').Static<typeof TiersSchema>>;
+
+const ms = (value: unknown): number => unwrap(parseDuration(value));
+
+export function parseRateLimitKey(key: string): T.RateLimitKey {
+  if (key === 'ip' || key === 'route' || key === 'consumer') return { kind: key };
+  return { kind: 'header', name: key.slice('header:'.length).toLowerCase() };
+}
+
+/** A single block or a list → the list of rules; absent → empty (no limit). */
+export function normalizeRateLimit(raw: RawRateLimit | undefined): T.RateLimitRule[] {
+  if (raw === undefined) return [];
+  const rules = Array.isArray(raw) ? raw : [raw];
+  return rules.map((rule) => ({
+    key: parseRateLimitKey(rule.key),
+    // key: consumer takes limit and window from the tier; the checks make them optional there.
+    limit: rule.limit ?? 0,
+    windowMs: rule.window === undefined ? 0 : ms(rule.window),
+    burst: rule.burst ?? D.DEFAULT_RATE_LIMIT.burst,
+    methods: (rule.methods ?? []).map((m) => m.toUpperCase()),
+    mode: rule.mode ?? 'enforce',
+    headers: rule.headers ?? 'standard',
+  }));
+}
+
+export function normalizeSlowDown(raw: RawSlowDown | undefined): T.SlowDownConfig | undefined {
+  if (raw === undefined) return undefined;
+  const S = D.DEFAULT_SLOW_DOWN;
+  return {
+    key: parseRateLimitKey(raw.key ?? S.key),
+    after: raw.after,
+    delayMs: ms(raw.delay ?? S.delay),
+    maxDelayMs: ms(raw.maxDelay ?? S.maxDelay),
+    windowMs: ms(raw.window ?? S.window),
+  };
+}
+
+export function normalizeConsumers(raw: RawConsumers | undefined): T.ConsumersConfig | undefined {
+  if (raw === undefined) return undefined;
+  const keys: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [key, tier] of Object.entries(raw.keys ?? {}))
+    keys[key.slice('sha256:'.length).toLowerCase()] = tier;
+  return {
+    header: (raw.header ?? D.DEFAULT_CONSUMER_HEADER).toLowerCase(),
+    keys,
+    defaultTier: raw.defaultTier,
+  };
+}
+
+export function normalizeTiers(raw: RawTiers | undefined): Record<string, T.TierConfig> {
+  return Object.fromEntries(
+    Object.entries(raw ?? {}).map(([name, tier]) => [
+      name,
+      { name, limit: tier.limit, windowMs: ms(tier.window), burst: tier.burst ?? 0, upgrade: tier.upgrade },
+    ]),
+  );
+}

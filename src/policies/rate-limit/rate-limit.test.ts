@@ -1,0 +1,434 @@
+/**
+ * The rate-limit stage on its own, with the in-memory backend: each key kind, lists with
+ * `methods`, burst, shadow mode, consumer tiers, every header form, the 429 Reply, and what
+ * survives a rebuild. `next` is a plain function (no sockets); the gateway, the cluster backend
+ * and Redis are exercised in test/integration/rate-limit*.test.ts.
+ */
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { parseConfig } from '../../config/load';
+import type { GatewayConfig, RouteConfig } from '../../config/types';
+import { NO_EVENTS, type GatewayEvents } from '../../observability/events';
+import { createLogger } from '../../observability/logger';
+import type { Exchange } from '../../pipeline/exchange';
+import { StaticBody } from '../../pipeline/static-body';
+import type { Next, Reply, Stage, StageDeps } from '../../pipeline/stage';
+import { StateStore } from '../../pipeline/state-store';
+import { UpstreamUnavailableError } from '../../errors';
+import { rateLimitFactory } from './index';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function configOf(routeExtra: string, top = ''): GatewayConfig {
+  return parseConfig(
+    `version: 1
+server: { listen: 127.0.0.1:0, admin: { listen: 127.0.0.1:0 } }
+upstreams: { api: { targets: ["http://127.0.0.1:1"] } }
+routes:
+  - name: r
+    match: { pathPrefix: / }
+    upstream: api
+${routeExtra}
+${top}
+`,
+    'test.yaml',
+    {},
+  );
+}
+
+interface Limited {
+  route: string;
+  tier: string;
+  mode: string;
+}
+
+interface Built {
+  stage: Stage;
+  state: StateStore;
+  limited: Limited[];
+  logs: Record<string, unknown>[];
+}
+
+const stores: StateStore[] = [];
+afterEach(() => stores.splice(0).forEach((s) => s.disposeAll()));
+
+function build(config: GatewayConfig, previous?: StateStore): Built {
+  const limited: Limited[] = [];
+  const events: GatewayEvents = {
+    ...NO_EVENTS,
+    rateLimited: (route, tier, mode) => limited.push({ route, tier, mode }),
+  };
+  const logs: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const log = createLogger({ stream }).logger;
+  const state = new StateStore(previous);
+  stores.push(state);
+  const deps = {
+    events,
+    state,
+    shared: undefined,
+    clustered: false,
+    server: config.server,
+  } as unknown as StageDeps;
+  const factory = rateLimitFactory(config.consumers, config.tiers, log);
+  const route: RouteConfig = config.routes[0]!;
+  const slice = factory.select(route, config.upstreams.api!, config.server);
+  const stage = factory.create(slice!, deps, { route: 'r', upstream: 'api' })!;
+  return { stage, state, limited, logs };
+}
+
+interface Req {
+  ip?: string;
+  method?: string;
+  headers?: Record<string, string>;
+}
+
+function exchange({ ip = '10.0.0.1', method = 'GET', headers = {} }: Req = {}): Exchange {
+  const req = { method, headers, complete: true };
+  return { req, reqId: 'req-1', clientIp: ip, reason: '', clientGone: false } as unknown as Exchange;
+}
+
+/** A `next` that answers 200 (or throws `error`) and counts its calls. */
+function upstream(error?: Error): Next & { calls: number } {
+  const next = Object.assign(
+    (): Promise<Reply> => {
+      next.calls++;
+      if (error) return Promise.reject(error);
+      const reply: Reply = {
+        status: 200,
+        headers: {},
+        body: new StaticBody(Buffer.from('ok')),
+        source: 'upstream',
+      };
+      return Promise.resolve(reply);
+    },
+    { calls: 0 },
+  );
+  return next;
+}
+
+async function statuses(stage: Stage, count: number, req: Req = {}): Promise<number[]> {
+  const next = upstream();
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push((await stage(exchange(req), next)).status);
+  return out;
+}
+
+const bodyOf = (reply: Reply): Record<string, unknown> => {
+  let text = '';
+  reply.body.sendTo(
+    {
+      write: () => true,
+      end: (chunk?: unknown) => {
+        if (Buffer.isBuffer(chunk)) text += chunk.toString();
+      },
+    } as never,
+    () => undefined,
+  );
+  return (JSON.parse(text) as { error: Record<string, unknown> }).error;
+};
+
+describe('rate-limit stage', () => {
+  it('is absent when the route has no rateLimit', () => {
+    const config = configOf('');
+    const factory = rateLimitFactory(undefined, {});
+    expect(factory.select(config.routes[0]!, config.upstreams.api!, config.server)).toBeUndefined();
+  });
+
+  it('key ip: counts each client address on its own', async () => {
+    const { stage } = build(configOf('    rateLimit: { key: ip, limit: 2, window: 1m }'));
+    expect(await statuses(stage, 3, { ip: '10.0.0.1' })).toEqual([200, 200, 429]);
+    expect(await statuses(stage, 3, { ip: '10.0.0.2' })).toEqual([200, 200, 429]);
+  });
+
+  it('key route: one count for every client', async () => {
+    const { stage } = build(configOf('    rateLimit: { key: route, limit: 2, window: 1m }'));
+    expect(await statuses(stage, 1, { ip: '10.0.0.1' })).toEqual([200]);
+    expect(await statuses(stage, 2, { ip: '10.0.0.2' })).toEqual([200, 429]);
+  });
+
+  it('key header: counts by value; without the header, by client IP', async () => {
+    const { stage } = build(configOf('    rateLimit: { key: "header:x-client", limit: 1, window: 1m }'));
+    expect(await statuses(stage, 2, { headers: { 'x-client': 'a' } })).toEqual([200, 429]);
+    expect(await statuses(stage, 1, { headers: { 'x-client': 'b' } })).toEqual([200]);
+    // Missing header: its own count per IP, not shared with anyone who sends the header.
+    expect(await statuses(stage, 2, { ip: '10.0.0.7' })).toEqual([200, 429]);
+    expect(await statuses(stage, 1, { ip: '10.0.0.8' })).toEqual([200]);
+  });
+
+  it('a list: all must pass; a rule whose methods do not match is neither checked nor spent', async () => {
+    const { stage } = build(
+      configOf(`    rateLimit:
+      - { key: ip, limit: 5, window: 1m }
+      - { key: ip, limit: 1, window: 1m, methods: [POST] }`),
+    );
+    expect(await statuses(stage, 1, { method: 'POST' })).toEqual([200]);
+    expect(await statuses(stage, 1, { method: 'POST' })).toEqual([429]);
+    // GETs only count against the first rule: 2 of its 5 are spent by the POSTs above.
+    expect(await statuses(stage, 4, { method: 'GET' })).toEqual([200, 200, 200, 429]);
+  });
+
+  it('a refusal stops at the refusing rule: later rules are not spent', async () => {
+    const { stage } = build(
+      configOf(`    rateLimit:
+      - { key: "header:x-k", limit: 1, window: 1m }
+      - { key: route, limit: 3, window: 1m }`),
+    );
+    const a = { headers: { 'x-k': 'a' } };
+    expect(await statuses(stage, 3, a)).toEqual([200, 429, 429]);
+    // Only one point of the route's 3 went: the two refusals did not reach it.
+    expect(await statuses(stage, 3, { headers: { 'x-k': 'b' } })).toEqual([200, 429, 429]);
+    expect(await statuses(stage, 1, { headers: { 'x-k': 'c' } })).toEqual([200]);
+    expect(await statuses(stage, 1, { headers: { 'x-k': 'd' } })).toEqual([429]);
+  });
+
+  it('burst: limit + burst pass per window; the headers advertise the limit', async () => {
+    const { stage } = build(configOf('    rateLimit: { key: ip, limit: 2, burst: 2, window: 1m }'));
+    const next = upstream();
+    const replies = [];
+    for (let i = 0; i < 5; i++) replies.push(await stage(exchange(), next));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 429]);
+    expect(replies.map((r) => r.headers['ratelimit-remaining'])).toEqual(['1', '0', '0', '0', '0']);
+    expect(replies[0]!.headers['ratelimit-limit']).toBe('2');
+  });
+
+  it('429: a Reply (no throw) with Retry-After, retryAfter, the headers and reason rate_limited', async () => {
+    const { stage, limited } = build(configOf('    rateLimit: { key: ip, limit: 1, window: 30s }'));
+    const next = upstream();
+    await stage(exchange(), next);
+    const ex = exchange();
+    const reply = await stage(ex, next);
+    expect(next.calls).toBe(1);
+    expect(reply.status).toBe(429);
+    expect(reply.source).toBe('error');
+    expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(29);
+    expect(Number(reply.headers['retry-after'])).toBeLessThanOrEqual(30);
+    expect(reply.headers['ratelimit-remaining']).toBe('0');
+    expect(reply.headers['ratelimit-reset']).toBe(reply.headers['retry-after']);
+    const body = bodyOf(reply);
+    expect(body).toMatchObject({
+      code: 'RATE_LIMITED',
+      requestId: 'req-1',
+      retryAfter: Number(reply.headers['retry-after']),
+    });
+    expect(body.tier).toBeUndefined();
+    expect(ex.reason).toBe('rate_limited');
+    expect(limited).toEqual([{ route: 'r', tier: '', mode: 'enforce' }]);
+  });
+
+  it('errors from below come back as Replies that carry the rate-limit headers too', async () => {
+    const { stage } = build(configOf('    rateLimit: { key: ip, limit: 3, window: 1m }'));
+    const reply = await stage(exchange(), upstream(new UpstreamUnavailableError('connect_error')));
+    expect(reply.status).toBe(502);
+    expect(reply.headers['ratelimit-remaining']).toBe('2');
+  });
+
+  it.each([
+    [
+      'standard',
+      {
+        'ratelimit-limit': '3',
+        'ratelimit-remaining': '2',
+        'ratelimit-reset': '60',
+        'ratelimit-policy': '3;w=60',
+      },
+    ],
+    ['draft', { 'ratelimit-policy': '"default";q=3;w=60', ratelimit: '"default";r=2;t=60' }],
+    ['legacy', { 'x-ratelimit-limit': '3', 'x-ratelimit-remaining': '2', 'x-ratelimit-reset': '60' }],
+    ['none', {}],
+  ])('headers: %s', async (mode, expected) => {
+    const { stage } = build(configOf(`    rateLimit: { key: ip, limit: 3, window: 1m, headers: ${mode} }`));
+    const reply = await stage(exchange(), upstream());
+    const rateHeaders = Object.fromEntries(
+      Object.entries(reply.headers).filter(([name]) => name.includes('ratelimit')),
+    );
+    expect(rateHeaders).toEqual(expected);
+  });
+
+  it('headers: the rule with the least remaining is reported; draft names it by key kind', async () => {
+    const { stage } = build(
+      configOf(`    rateLimit:
+      - { key: ip, limit: 10, window: 1m, headers: draft }
+      - { key: route, limit: 2, window: 10s, headers: draft }`),
+    );
+    const reply = await stage(exchange(), upstream());
+    expect(reply.headers['ratelimit-policy']).toBe('"route";q=2;w=10');
+    expect(reply.headers.ratelimit).toBe('"route";r=1;t=10');
+  });
+
+  it('shadow: counts, reports and logs once per key and window, never refuses, sends no headers', async () => {
+    const { stage, limited, logs } = build(
+      configOf('    rateLimit: { key: ip, limit: 2, window: 1m, mode: shadow }'),
+    );
+    const next = upstream();
+    const exchanges = Array.from({ length: 5 }, () => exchange());
+    const replies = [];
+    for (const ex of exchanges) replies.push(await stage(ex, next));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(next.calls).toBe(5);
+    expect(limited).toEqual(Array(3).fill({ route: 'r', tier: '', mode: 'shadow' }));
+    expect(exchanges.map((ex) => ex.reason)).toEqual([
+      '',
+      '',
+      'rate_limit_shadow',
+      'rate_limit_shadow',
+      'rate_limit_shadow',
+    ]);
+    expect(replies[0]!.headers['ratelimit-limit']).toBeUndefined();
+    const lines = logs.filter((l) => String(l.msg).includes('shadow'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      route: 'r',
+      rule: 0,
+      key: 'ip',
+      limit: 2,
+      windowSeconds: 60,
+    });
+  });
+
+  it('shadow beside an enforced rule: the enforced one still refuses', async () => {
+    const { stage, limited } = build(
+      configOf(`    rateLimit:
+      - { key: ip, limit: 1, window: 1m, mode: shadow }
+      - { key: ip, limit: 2, window: 1m }`),
+    );
+    expect(await statuses(stage, 3)).toEqual([200, 200, 429]);
+    expect(limited.map((l) => l.mode)).toEqual(['shadow', 'shadow', 'enforce']);
+  });
+
+  describe('key: consumer', () => {
+    const top = `consumers:
+  header: x-api-key
+  keys:
+    "sha256:${sha256('pro-key')}": pro
+    "sha256:${sha256('free-key')}": free
+  defaultTier: anon
+tiers:
+  anon: { limit: 1, window: 1m, upgrade: "https://example.com/pricing" }
+  free: { limit: 2, window: 1m }
+  pro: { limit: 4, window: 1m }`;
+    const consumerConfig = () => configOf('    rateLimit: { key: consumer }', top);
+
+    it("takes the limit from the hashed key's tier", async () => {
+      const { stage } = build(consumerConfig());
+      expect(await statuses(stage, 5, { headers: { 'x-api-key': 'pro-key' } })).toEqual([
+        200, 200, 200, 200, 429,
+      ]);
+      expect(await statuses(stage, 3, { headers: { 'x-api-key': 'free-key' } })).toEqual([200, 200, 429]);
+    });
+
+    it('counts a known key by key, whatever the client address', async () => {
+      const { stage } = build(consumerConfig());
+      expect(await statuses(stage, 2, { ip: '10.0.0.1', headers: { 'x-api-key': 'free-key' } })).toEqual([
+        200, 200,
+      ]);
+      expect(await statuses(stage, 1, { ip: '10.0.0.2', headers: { 'x-api-key': 'free-key' } })).toEqual([
+        429,
+      ]);
+    });
+
+    it('puts requests without a known key in defaultTier, counted by client IP', async () => {
+      const { stage } = build(consumerConfig());
+      expect(await statuses(stage, 2, { ip: '10.0.0.1' })).toEqual([200, 429]);
+      // An unknown key is no way out: same tier, same IP count.
+      expect(await statuses(stage, 1, { ip: '10.0.0.1', headers: { 'x-api-key': 'made-up' } })).toEqual([
+        429,
+      ]);
+      expect(await statuses(stage, 1, { ip: '10.0.0.2', headers: { 'x-api-key': 'made-up' } })).toEqual([
+        200,
+      ]);
+    });
+
+    it('429 body names the tier (and its upgrade hint); the metric carries the tier', async () => {
+      const { stage, limited } = build(consumerConfig());
+      const next = upstream();
+      await stage(exchange(), next);
+      const anon = bodyOf(await stage(exchange(), next));
+      expect(anon).toMatchObject({
+        code: 'RATE_LIMITED',
+        tier: 'anon',
+        upgrade: 'https://example.com/pricing',
+      });
+      const free = { headers: { 'x-api-key': 'free-key' } };
+      await statuses(stage, 2, free);
+      const body = bodyOf(await stage(exchange(free), next));
+      expect(body.tier).toBe('free');
+      expect('upgrade' in body).toBe(false);
+      expect(limited).toEqual([
+        { route: 'r', tier: 'anon', mode: 'enforce' },
+        { route: 'r', tier: 'free', mode: 'enforce' },
+      ]);
+    });
+
+    it("headers report the tier's limit", async () => {
+      const { stage } = build(consumerConfig());
+      const reply = await stage(exchange({ headers: { 'x-api-key': 'pro-key' } }), upstream());
+      expect(reply.headers['ratelimit-limit']).toBe('4');
+      expect(reply.headers['ratelimit-remaining']).toBe('3');
+    });
+  });
+
+  describe('across a rebuild (reload)', () => {
+    it('keeps the count while the rule is unchanged', async () => {
+      const config = configOf('    rateLimit: { key: ip, limit: 2, window: 1m }');
+      const first = build(config);
+      expect(await statuses(first.stage, 1)).toEqual([200]);
+      const second = build(config, first.state);
+      second.state.retirePrevious();
+      expect(await statuses(second.stage, 2)).toEqual([200, 429]);
+    });
+
+    it('starts a fresh count when the rule changes', async () => {
+      const first = build(configOf('    rateLimit: { key: ip, limit: 2, window: 1m }'));
+      expect(await statuses(first.stage, 2)).toEqual([200, 200]);
+      const second = build(configOf('    rateLimit: { key: ip, limit: 3, window: 1m }'), first.state);
+      second.state.retirePrevious();
+      expect(await statuses(second.stage, 4)).toEqual([200, 200, 200, 429]);
+    });
+  });
+});
+
+describe('rate-limit config checks', () => {
+  const invalid = (routeExtra: string, top = '') => {
+    try {
+      configOf(routeExtra, top);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return 'valid';
+  };
+
+  it.each([
+    [
+      '    rateLimit: { key: ip, limit: 5, window: 500ms }',
+      'rateLimit.window: expected a whole number of seconds',
+    ],
+    ['    rateLimit: { key: ip, limit: 5, window: 1500ms }', 'expected a whole number of seconds'],
+    ['    rateLimit: { key: ip, window: 1m }', 'expected a `limit`'],
+    ['    rateLimit: { key: consumer }', 'key: consumer needs a top-level `consumers` block'],
+    ['    slowDown: { key: consumer, after: 1 }', 'slowDown counts by ip, route or header'],
+    ['    slowDown: { after: 1, window: 100ms }', 'slowDown.window: expected a whole number of seconds'],
+  ])('%s → %s', (extra, message) => {
+    expect(invalid(extra)).toContain(message);
+  });
+
+  it('a consumer rule cannot set its own limit or window (the tier does)', () => {
+    const top = 'consumers: { defaultTier: free }\ntiers: { free: { limit: 1, window: 1m } }';
+    const message = invalid('    rateLimit: { key: consumer, limit: 5, window: 1m }', top);
+    expect(message).toContain("rateLimit.limit: key: consumer takes limit from the consumer's tier");
+    expect(message).toContain("rateLimit.window: key: consumer takes window from the consumer's tier");
+  });
+
+  it('tiers need whole-second windows and consumers known tiers', () => {
+    const top = 'consumers: { defaultTier: fre }\ntiers: { free: { limit: 1, window: 2.5s } }';
+    const message = invalid('    rateLimit: { key: consumer }', top);
+    expect(message).toContain('tiers.free.window: expected a whole number of seconds');
+    expect(message).toContain('unknown tier "fre"; did you mean "free"?');
+  });
+});
