@@ -51,6 +51,7 @@ export class Gateway {
     const logger = options.logger ?? createLogger();
     const metrics = options.metrics ?? new GatewayMetrics();
     const wiring = new MetricsWiring(metrics);
+    metrics.countLogDrops(logger.dropped);
     const build: BuildOptions = {
       shared: connectShared(config, wiring, logger),
       clustered: cluster.isWorker,

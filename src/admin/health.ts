@@ -25,7 +25,10 @@ export interface UpstreamHealth {
 
 export interface HealthReport {
   status: HealthStatus;
+  /** Short hash of the running config. */
   version: string;
+  /** ISO time the running config was loaded (start or last successful reload). */
+  loadedAt: string;
   uptimeSeconds: number;
   draining: boolean;
   redis: { status: 'up' | 'down' | 'disabled' };
@@ -36,6 +39,8 @@ export interface HealthContext {
   readonly table: RouteTable;
   readonly draining: boolean;
   readonly startedAt: number;
+  /** ISO time the running config was loaded. */
+  readonly loadedAt: string;
   readonly redis: 'up' | 'down' | 'disabled';
 }
 
@@ -54,6 +59,7 @@ export function healthReport(ctx: HealthContext): HealthReport {
     // Redis down costs shared limits and cache, never traffic: degraded, not down.
     status: anyDown ? 'down' : anyDegraded || ctx.draining || ctx.redis === 'down' ? 'degraded' : 'ok',
     version: ctx.table.version,
+    loadedAt: ctx.loadedAt,
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
     draining: ctx.draining,
     redis: { status: ctx.redis },

@@ -46,6 +46,7 @@ export function mergeHealth(
     const report: HealthReport = {
       status: 'down',
       version: '',
+      loadedAt: '',
       uptimeSeconds: 0,
       draining,
       redis: { status: 'disabled' },

@@ -31,6 +31,10 @@ export const PROBE_PATH_PATTERN = '^/\\S*$';
 /** What Node accepts in a header value (no control characters, so no header injection). */
 export const HEADER_VALUE_PATTERN = '^[\\t\\x20-\\x7E\\x80-\\xFF]*$';
 export const VISIBLE_ASCII_PATTERN = '^[\\x21-\\x7E]+$';
+/** A browser origin (`https://app.example.com`, `https://*.example.com`, with a port or not) or `*`. */
+export const ORIGIN_PATTERN = '^(\\*|https?://(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?)$';
+/** A media type or range: `text/html`, `text/*`, `application/*+json`. */
+export const MEDIA_RANGE_PATTERN = "^[A-Za-z0-9!#$&^_.+-]+/(\\*|\\*\\+[A-Za-z0-9.-]+|[A-Za-z0-9!#$&^_.+-]+)$";
 
 /** How each pattern reads in an "expected ..." message. */
 export const PATTERN_EXPECTATIONS: Readonly<Record<string, string>> = {
@@ -40,6 +44,8 @@ export const PATTERN_EXPECTATIONS: Readonly<Record<string, string>> = {
   [PROBE_PATH_PATTERN]: 'a path starting with "/"',
   [HEADER_VALUE_PATTERN]: 'a header value without control characters',
   [VISIBLE_ASCII_PATTERN]: 'a value without spaces or control characters',
+  [ORIGIN_PATTERN]: 'an origin such as https://app.example.com or https://*.example.com, or *',
+  [MEDIA_RANGE_PATTERN]: 'a media type such as application/json, text/* or application/*+json',
   [DURATION_PATTERN]: 'a duration such as 250ms, 5s or 1m',
   [SIZE_PATTERN]: 'a size such as 512kb or 10mb',
   [STATUS_RANGE_PATTERN]: 'a status such as 503 or a range such as "200-399"',
@@ -135,3 +141,14 @@ export const Tokens = (def: readonly string[] | undefined, description: string) 
   );
 export const TargetUrl = (description: string) => Type.String({ format: 'bw-target-url', description });
 export const Host = Type.String({ format: 'bw-host' });
+/**
+ * An edge policy block that `server:` may also set as the default of every route: on a route
+ * the block replaces the server's as a whole, and `false` turns the policy off there.
+ */
+export const Switchable = <T extends TSchema>(block: T, description: string) =>
+  Opt(Type.Union([block, Type.Literal(false)], { description }));
+/** The block that applies to a route (see `Switchable`): its own, else the server's; `false` = off. */
+export function inherit<T>(own: T | false | undefined, serverDefault: T | false | undefined): T | undefined {
+  const block = own ?? serverDefault;
+  return block === false ? undefined : block;
+}

@@ -30,6 +30,25 @@ const REBUILT_REQUEST_HEADERS = new Set([
   'x-request-id',
 ]);
 
+/**
+ * Forwarding headers only a trusted proxy may set: from anyone else they are dropped, since
+ * applications believe them (client address, scheme, public prefix). X-Forwarded-For/-Proto/-Host
+ * are rebuilt above whatever the peer is.
+ */
+const PROXY_ONLY_REQUEST_HEADERS = new Set([
+  'forwarded',
+  'x-real-ip',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-forwarded-ssl',
+  'x-forwarded-scheme',
+  'x-original-forwarded-for',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+]);
+
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:+=/-]{1,128}$/;
 
 /** The incoming X-Request-Id when it is a sane token, else a fresh UUID. */
@@ -79,6 +98,7 @@ export function upstreamRequestHeaders(req: IncomingMessage, fwd: ForwardedFor):
       if (lower === 'te' && raw[i + 1]!.trim().toLowerCase() === 'trailers') out.push(name, 'trailers');
       continue;
     }
+    if (!fwd.trusted && PROXY_ONLY_REQUEST_HEADERS.has(lower)) continue;
     out.push(name, raw[i + 1]!);
   }
   appendForwarded(out, req, fwd);

@@ -20,6 +20,9 @@ import type { RequestEvents } from '../observability/events';
 import { rawErrorResponse, writeErrorReply } from './error-reply';
 import { abandonExchange, type RequestHandler } from './request-handler';
 
+/** How often Node looks for requests past headersTimeout/requestTimeout. */
+const TIMEOUT_CHECK_MS = 500;
+
 export function createProxyServer(
   handler: RequestHandler,
   limits: ServerLimits,
@@ -32,6 +35,9 @@ export function createProxyServer(
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks headersTimeout/requestTimeout only this often (30 s by default), so a
+      // slowloris client got its 408 up to 30 s late; checking every second keeps them on time.
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
       // Checked in the handler instead, so the answer is our JSON 400 like every other refusal.
       requireHostHeader: false,
       insecureHTTPParser: false,

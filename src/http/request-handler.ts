@@ -6,6 +6,7 @@
  * back as Replies (pipeline/settle.ts); only refusals before a route matches are written raw.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   BadRequestError,
   BodyTooLargeError,
@@ -31,10 +32,28 @@ import { clientAddressOf } from './trust-proxy';
 
 const kExchange = Symbol('breakwater.exchange');
 const kHandler = Symbol('breakwater.handler');
+const kPipeline = Symbol('breakwater.pipeline');
+/** A connection's requests in order: whether one is being handled, and those waiting behind it. */
+type PipelinedSocket = Socket & {
+  [kPipeline]?: { busy: boolean; waiting: (IncomingMessage | ServerResponse)[] };
+};
 /** The response carries its exchange and handler so the shared close listener needs no closure. */
 type TrackedResponse = ServerResponse & { [kExchange]?: Exchange; [kHandler]?: RequestHandler };
 
 const UNMATCHED = '_unmatched';
+const SLASH = 0x2f;
+
+/** `http://user@b.example:80/x` → Host `b.example:80`; leaves other forms to normalizeTarget. */
+function adoptTargetAuthority(req: IncomingMessage): void {
+  const url = req.url!;
+  const sep = url.indexOf('://');
+  if (sep === -1) return;
+  let end = sep + 3;
+  while (end < url.length && url[end] !== '/' && url[end] !== '?' && url[end] !== '#') end++;
+  const authority = url.slice(sep + 3, end);
+  const host = authority.slice(authority.lastIndexOf('@') + 1);
+  if (host) req.headers.host = host;
+}
 
 export class RequestHandler {
   /** Requests between arrival and their access line; the drain waits for 0. */
@@ -48,8 +67,22 @@ export class RequestHandler {
     private readonly log: Logger,
   ) {}
 
-  /** The `request` listener. */
+  /**
+   * The `request` listener. Node emits every pipelined request of a connection at once; they
+   * are taken one at a time (as nginx and HAProxy do), so 200 pipelined GETs make one upstream
+   * request at a time, not 200 concurrent ones.
+   */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const socket = req.socket as PipelinedSocket;
+    const line = socket[kPipeline];
+    if (line?.busy) {
+      line.waiting.push(req, res);
+      return;
+    }
+    this.admit(req, res);
+  };
+
+  private admit(req: IncomingMessage, res: ServerResponse): void {
     const startedAt = performance.now();
     const reqId = requestIdOf(req);
     const table = this.table;
@@ -64,6 +97,8 @@ export class RequestHandler {
     const problem = framingProblem(req);
     if (problem)
       return this.refuse(req, res, new BadRequestError(`Malformed request: ${problem}`), reqId, startedAt);
+    // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host, for routing and upstream.
+    if (req.url!.charCodeAt(0) !== SLASH) adoptTargetAuthority(req);
     const target = normalizeTarget(req.url!, table.config.server.escapedSlashes);
     if ('error' in target)
       return this.refuse(req, res, new BadRequestError('Malformed request target'), reqId, startedAt);
@@ -91,11 +126,28 @@ export class RequestHandler {
     res.on('close', onResponseClose);
     this.inflight++;
     this.events.requestStarted(route.name);
+    const socket = req.socket as PipelinedSocket;
+    (socket[kPipeline] ??= { busy: false, waiting: [] }).busy = true;
     // A body is streamed as it arrives; waiting one turn lets Node's parser reject a malformed
     // first chunk (it often shares the packet with the headers) before anything goes upstream.
     if (hasBody) setImmediate(runExchange, this, ex);
     else runExchange(this, ex);
   };
+
+  /** Starts the next pipelined request of a connection once the one before it has finished. */
+  private nextOnConnection(socket: PipelinedSocket | null): void {
+    // null once Node has detached the socket from a request it answered itself (clientError).
+    const line = socket?.[kPipeline];
+    if (!line) return;
+    line.busy = false;
+    if (line.waiting.length === 0) return;
+    if (socket!.destroyed) {
+      line.waiting.length = 0;
+      return;
+    }
+    const [req, res] = line.waiting.splice(0, 2) as [IncomingMessage, ServerResponse];
+    this.admit(req, res);
+  }
 
   /** Resolves when no request is in flight. */
   whenIdle(): Promise<void> {
@@ -150,7 +202,10 @@ export class RequestHandler {
         'unexpected error in the request pipeline',
       );
     this.log.info(accessLine(ex, durationMs));
-    if (--this.inflight === 0 && this.idleWaiter) {
+    this.inflight--;
+    // Before the idle check, so a drain does not close the pools under a request still queued.
+    this.nextOnConnection(ex.req.socket as PipelinedSocket | null);
+    if (this.inflight === 0 && this.idleWaiter) {
       this.idleWaiter();
       this.idleWaiter = undefined;
     }

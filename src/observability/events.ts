@@ -8,6 +8,9 @@ import type { Outcome } from './metrics';
 
 export type BreakerState = 'closed' | 'half-open' | 'open';
 
+/** Which mechanism changed a target's availability: active health checks or outlier detection. */
+export type TargetChangeSource = 'check' | 'ejection';
+
 /** How the cache answered a request on a cached route (RFC 9211 in one word). */
 export type CacheResult = 'hit' | 'miss' | 'stale' | 'bypass' | 'revalidated';
 
@@ -18,8 +21,18 @@ export interface GatewayEvents {
   retry(route: string, reason: string): void;
   /** A breaker was created (in its current state) or changed state; route is "*" for scope upstream. */
   breakerState(upstream: string, route: string, state: BreakerState, transition: boolean): void;
-  /** A target became healthy or unhealthy (active health check), or was ejected/restored (outlier detection). */
-  targetHealth(upstream: string, target: string, healthy: boolean): void;
+  /**
+   * A target's availability (healthy and not ejected) as published after a change: `source` says
+   * which mechanism changed it and `reason` why it holds the target out (null: it let it back in).
+   * Both are absent for the initial report when the upstream is built.
+   */
+  targetHealth(
+    upstream: string,
+    target: string,
+    healthy: boolean,
+    source?: TargetChangeSource,
+    reason?: string | null,
+  ): void;
   /** An active health check probe finished. */
   healthCheck(upstream: string, target: string, result: 'success' | 'failure'): void;
   /** Outlier detection ejected a target. */

@@ -1,9 +1,11 @@
 /**
  * @module observability/logger
- * pino to stdout: one JSON access line per request plus operational events. Writes are
- * asynchronous and batched (LIBRARIES.md §6) and flushed on a short timer and at shutdown.
+ * pino to stdout: one JSON access line per request plus operational events, through a LineSink
+ * (asynchronous batched writes, flushed every 100 ms and at shutdown, lines dropped and counted
+ * rather than traffic stopped when the sink goes away).
  */
 import pino, { type Logger } from 'pino';
+import { LineSink } from './line-sink';
 
 export type { Logger } from 'pino';
 
@@ -22,22 +24,20 @@ const REDACTED_PATHS = [
   'admin.token',
 ];
 
-const FLUSH_INTERVAL_MS = 250;
-
 export interface LoggerHandle {
   readonly logger: Logger;
   /** Write out what is buffered; safe to call at any time. */
   flush(): void;
-  /** Final synchronous flush for exit paths. */
+  /** Final flush for exit paths: synchronous, bounded, never hangs on a dead sink. */
   close(): void;
+  /** Lines the sink could not take (closed pipe, full disk): `log_lines_dropped_total`. */
+  dropped(): number;
 }
 
 export interface LoggerOptions {
   level?: string;
-  /** File descriptor or path; default stdout. */
-  destination?: number | string;
-  /** Buffer writes (true in production; tests read lines as they come). */
-  buffered?: boolean;
+  /** File descriptor; default stdout. */
+  destination?: number;
   /** Write to this stream instead (tests collect lines). */
   stream?: NodeJS.WritableStream;
 }
@@ -46,25 +46,15 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): LoggerHandle {
   if (options.stream) {
     const logger = pino(loggerOptions(options.level), options.stream);
-    return { logger, flush: () => undefined, close: () => undefined };
+    return { logger, flush: () => undefined, close: () => undefined, dropped: () => 0 };
   }
-  const buffered = options.buffered ?? true;
-  const destination = pino.destination({
-    dest: options.destination ?? 1,
-    sync: !buffered,
-    minLength: buffered ? 4096 : 0,
-  });
-  const logger = pino(loggerOptions(options.level), destination);
-  // minLength batches lines; the timer bounds how long a quiet gateway holds them back.
-  const timer = buffered ? setInterval(() => safeFlush(destination), FLUSH_INTERVAL_MS) : undefined;
-  timer?.unref();
+  const sink = new LineSink(options.destination ?? 1);
+  const logger = pino(loggerOptions(options.level), sink);
   return {
     logger,
-    flush: () => safeFlush(destination),
-    close() {
-      if (timer) clearInterval(timer);
-      safeFlush(destination);
-    },
+    flush: () => sink.flush(),
+    close: () => sink.flushSync(),
+    dropped: () => sink.dropped,
   };
 }
 
@@ -89,12 +79,4 @@ function isoTimeCached(): string {
     lastTime = `,"time":"${new Date(now).toISOString()}"`;
   }
   return lastTime;
-}
-
-function safeFlush(destination: pino.DestinationStream & { flushSync?: () => void }): void {
-  try {
-    destination.flushSync?.();
-  } catch {
-    // "sonic boom is not ready yet": nothing has been written, so there is nothing to flush.
-  }
 }

@@ -178,6 +178,26 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** Reads the logger's count of lines its sink could not take. */
+  private droppedLines: () => number = () => 0;
+  private droppedSeen = 0;
+
+  readonly logLinesDropped = new Counter({
+    name: `${PREFIX}log_lines_dropped_total`,
+    help: 'Log lines dropped because the log sink was gone or full (closed pipe, full disk); traffic is never held for logs.',
+    registers: [this.registry],
+    collect: () => {
+      const now = this.droppedLines();
+      if (now > this.droppedSeen) this.logLinesDropped.inc(now - this.droppedSeen);
+      this.droppedSeen = now;
+    },
+  });
+
+  /** Where log_lines_dropped_total reads from (the process logger). */
+  countLogDrops(read: () => number): void {
+    this.droppedLines = read;
+  }
+
   readonly configReloads = new Counter({
     name: `${PREFIX}config_reloads_total`,
     help: 'Configuration reloads, by result.',

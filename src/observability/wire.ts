@@ -3,11 +3,22 @@
  * Implements the event interfaces the request path calls with prom-client metrics. Label
  * children are cached per label set; the per-request counters and the in-flight gauge are plain
  * numbers pushed into prom-client when metrics are collected, so a request pays no label hash
- * for them (the histograms still observe directly).
+ * for them (the histograms still observe directly). The same events feed the live per-route
+ * stats (observability/stats.ts) and the state-change log lines (observability/state-log.ts).
+ * After a reload, `retire` forgets the children of routes and upstreams that are gone.
  */
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { BreakerState, CacheResult, GatewayEvents, RequestEvents } from './events';
+import type { BreakerState, CacheResult, GatewayEvents, RequestEvents, TargetChangeSource } from './events';
 import type { GatewayMetrics, Outcome } from './metrics';
+import type { LiveNames } from './prune';
+import type { StateListener } from './state-log';
+import type { RequestStats } from './stats';
+
+/** What the wiring feeds besides metrics. */
+export interface WiringOptions {
+  readonly stats?: RequestStats;
+  readonly states?: StateListener;
+}
 
 /** Methods that get their own label value; anything else is counted as OTHER (bounded cardinality). */
 const KNOWN_METHODS = new Set([
@@ -21,6 +32,9 @@ const KNOWN_METHODS = new Set([
   'TRACE',
   'CONNECT',
 ]);
+
+/** The route label of requests refused before a route matched. */
+const UNMATCHED = '_unmatched';
 
 const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -54,6 +68,18 @@ class PendingCounts<A, B, C> {
       this.all.push(count);
     }
     count.delta++;
+  }
+
+  /** Drops cached children whose first or second label is no longer live. */
+  forget(keepA: (a: A) => boolean, keepB: (a: A, b: B) => boolean): void {
+    for (const [a, byB] of this.root) {
+      if (!keepA(a)) this.root.delete(a);
+      else for (const b of byB.keys()) if (!keepB(a, b)) byB.delete(b);
+    }
+  }
+
+  *counts(): Iterable<PendingCount> {
+    for (const byB of this.root.values()) for (const byC of byB.values()) yield* byC.values();
   }
 }
 
@@ -89,7 +115,15 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
   private readonly requestDurationOf = (route: string) => this.metrics.requestDuration.labels(route);
   private readonly upstreamDurationOf = (upstream: string) => this.metrics.upstreamDuration.labels(upstream);
 
-  constructor(private readonly metrics: GatewayMetrics) {
+  private readonly stats: RequestStats | undefined;
+  private readonly states: StateListener | undefined;
+
+  constructor(
+    private readonly metrics: GatewayMetrics,
+    options: WiringOptions = {},
+  ) {
+    this.stats = options.stats;
+    this.states = options.states;
     metrics.onCollect(() => this.sync());
   }
 
@@ -98,7 +132,10 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
   }
 
   requestFinished(route: string, method: string, status: number, seconds: number, routed: boolean): void {
-    if (routed) this.inflightOf(route).value--;
+    if (routed) {
+      this.inflightOf(route).value--;
+      this.stats?.record(route, status, seconds);
+    }
     const labelMethod = KNOWN_METHODS.has(method) ? method : 'OTHER';
     this.requestCounts.add(route, labelMethod, status);
     cached(this.durations, route, this.requestDurationOf).observe(seconds);
@@ -120,11 +157,20 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
 
   breakerState(upstream: string, route: string, state: BreakerState, transition: boolean): void {
     this.metrics.circuitState.labels(upstream, route).set(BREAKER_STATE_VALUE[state]);
-    if (transition) this.metrics.circuitTransitions.labels(upstream, route, state).inc();
+    if (!transition) return;
+    this.metrics.circuitTransitions.labels(upstream, route, state).inc();
+    this.states?.breakerChanged(upstream, route, state);
   }
 
-  targetHealth(upstream: string, target: string, healthy: boolean): void {
+  targetHealth(
+    upstream: string,
+    target: string,
+    healthy: boolean,
+    source?: TargetChangeSource,
+    reason?: string | null,
+  ): void {
     this.metrics.targetHealthy.labels(upstream, target).set(healthy ? 1 : 0);
+    if (source) this.states?.targetChanged(upstream, target, healthy, source, reason ?? null);
   }
 
   healthCheck(upstream: string, target: string, result: 'success' | 'failure'): void {
@@ -145,6 +191,7 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
 
   rateLimited(route: string, tier: string, mode: 'enforce' | 'shadow'): void {
     this.metrics.rateLimited.labels(route, tier, mode).inc();
+    if (mode === 'enforce') this.stats?.rateLimited(route);
   }
 
   slowedDown(route: string, seconds: number): void {
@@ -154,6 +201,7 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
 
   cacheResult(route: string, result: CacheResult): void {
     this.metrics.cacheRequests.labels(route, result).inc();
+    this.stats?.cacheResult(route, result);
   }
 
   cacheBytes(bytes: number): void {
@@ -176,6 +224,33 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
       gauge.child.set(gauge.value);
       gauge.synced = gauge.value;
     }
+  }
+
+  /**
+   * Forgets the cached children and live stats of routes, upstreams and targets that `live` no
+   * longer has (their series are removed by observability/prune.ts). A route with requests still
+   * in flight keeps its in-flight count until they finish; returns how many such routes remain.
+   */
+  retire(live: LiveNames): number {
+    this.sync();
+    const routeLive = (route: string) => route === UNMATCHED || live.routes.has(route);
+    const targetLive = (upstream: string, target: string) =>
+      live.upstreams.get(upstream)?.has(target) ?? false;
+    this.requestCounts.forget(routeLive, () => true);
+    this.attemptCounts.forget((upstream) => live.upstreams.has(upstream), targetLive);
+    this.allCounts.length = 0;
+    this.allCounts.push(...this.requestCounts.counts(), ...this.attemptCounts.counts());
+    for (const route of this.durations.keys()) if (!routeLive(route)) this.durations.delete(route);
+    for (const upstream of this.upstreamDurations.keys())
+      if (!live.upstreams.has(upstream)) this.upstreamDurations.delete(upstream);
+    let busy = 0;
+    for (const [route, count] of this.inflight) {
+      if (routeLive(route)) continue;
+      if (count.value === 0) this.inflight.delete(route);
+      else busy++;
+    }
+    this.stats?.forgetExcept(routeLive);
+    return busy;
   }
 
   private inflightOf(route: string): InflightCount {

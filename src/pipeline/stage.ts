@@ -29,6 +29,8 @@ export interface BodySink {
   destroy(error?: Error): unknown;
   once(event: 'drain' | 'close', listener: () => void): unknown;
   readonly writableNeedDrain: boolean;
+  /** Sends the head now instead of with the first body chunk (ServerResponse has it). */
+  flushHeaders?(): void;
 }
 
 /** A response body that has not been sent yet. */
@@ -39,8 +41,11 @@ export interface ReplyBody {
   discard(): void;
 }
 
-/** Where a Reply came from: an upstream answer, a static fallback, the cache, or a gateway error. */
-export type ReplySource = 'upstream' | 'fallback' | 'cache' | 'error';
+/**
+ * Where a Reply came from: an upstream answer, a static fallback, the cache, a gateway error, or
+ * an answer the gateway gives by design (a CORS preflight).
+ */
+export type ReplySource = 'upstream' | 'fallback' | 'cache' | 'error' | 'gateway';
 
 /**
  * A response chosen by the chain. Every Reply owns its `headers` object (never shared between
@@ -89,7 +94,18 @@ export interface StageContext {
 
 /** Log and metric label of each stage kind; `routes` prints them in chain order. */
 export type StageKind =
-  'rate-limit' | 'slow-down' | 'fallback' | 'cache' | 'bulkhead' | 'retry' | 'circuit-breaker';
+  | 'cors'
+  | 'security-headers'
+  | 'headers'
+  | 'compression'
+  | 'rate-limit'
+  | 'slow-down'
+  | 'fallback'
+  | 'cache'
+  | 'fault'
+  | 'bulkhead'
+  | 'retry'
+  | 'circuit-breaker';
 
 /**
  * A policy as the builder sees it: `select` picks the policy's typed config slice out of the

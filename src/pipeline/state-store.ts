@@ -24,6 +24,13 @@ export class StateStore {
     return value;
   }
 
+  /** What this build keeps under keys starting with `prefix` (the admin API finds the cache store so). */
+  values<T extends object = object>(prefix: string): T[] {
+    const found: T[] = [];
+    for (const [key, value] of this.entries) if (key.startsWith(prefix)) found.push(value as T);
+    return found;
+  }
+
   /** Disposes what the previous build had and this one did not take over; call after the swap. */
   retirePrevious(): void {
     if (!this.previous) return;

@@ -156,6 +156,10 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
     const queued = this.queued;
     this.queued = undefined;
     if (queued) for (const chunk of queued) res.write(chunk);
+    // undici hands over the head and the data of one packet in one go, so nothing queued means
+    // the body has not started: send the head now (server-sent events, long polls) rather than
+    // holding it for a first byte that may be minutes away.
+    else if (!this.ended && !this.failure) res.flushHeaders?.();
     if (this.failure) this.failSink(res, this.failure);
     else if (this.ended) this.endSink(res);
     else if (res.writableNeedDrain) {

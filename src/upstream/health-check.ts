@@ -79,7 +79,8 @@ export function publishTargetState(
   reasons[source] = reason;
   const { check, ejection } = reasons;
   target.reason = check && ejection ? `${check}; ${ejection}` : (check ?? ejection);
-  events.targetHealth(upstream.name, target.url, target.healthy && target.ejectedUntil <= now);
+  const available = target.healthy && target.ejectedUntil <= now;
+  events.targetHealth(upstream.name, target.url, available, source, reason);
 }
 
 /** What one probe found: `reason` says why it failed, for /health. */

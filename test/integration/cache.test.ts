@@ -462,6 +462,28 @@ routes:
     expect(hits('/halfway')).toBe(2);
   });
 
+  it('sends the head of a slow storable body at once, then stores the body', async () => {
+    let release: () => void = () => undefined;
+    on('/slow-body', (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'cache-control': 'max-age=60', 'content-type': 'text/event-stream' });
+      res.flushHeaders();
+      release = () => res.end('data: done\n\n');
+    });
+    // The body is held until the client has the head: a head held for the first byte deadlocks.
+    const res = await request(`${gw.url}/slow-body`);
+    expect(res.headers['cache-status']).toBe('breakwater; fwd=miss; stored');
+    release();
+    expect(await res.body.text()).toBe('data: done\n\n');
+    let again = await get(`${gw.url}/slow-body`);
+    for (let i = 0; i < 100 && !String(cacheStatus(again)).includes('hit'); i++) {
+      await sleep(10);
+      again = await get(`${gw.url}/slow-body`);
+    }
+    expect(again.text).toBe('data: done\n\n');
+    expect(hits('/slow-body')).toBe(1);
+  });
+
   it('adds Cache-Status only on cached routes', async () => {
     on('/plain', reply(200, 'plain', { 'cache-control': 'max-age=60' }));
     const res = await get(`${gw.url}/plain`);

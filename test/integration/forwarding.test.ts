@@ -75,6 +75,74 @@ routes:
     expect(headers['x-forwarded-host']).toBe('shop.example');
   });
 
+  it('drops Forwarded, X-Real-IP, X-Forwarded-Port/-Prefix from untrusted peers, keeps them from trusted ones', async () => {
+    const spoofed = {
+      forwarded: 'for=6.6.6.6;proto=https',
+      'x-real-ip': '6.6.6.6',
+      'x-forwarded-port': '443',
+      'x-forwarded-prefix': '/admin',
+    };
+    const untrusted = (await get(`${gw.url}/e`, spoofed)).json<Echo>().headers;
+    for (const name of Object.keys(spoofed)) expect(untrusted).not.toHaveProperty(name);
+    const trusted = (await get(`${trusting.url}/e`, spoofed)).json<Echo>().headers;
+    expect(trusted).toMatchObject(spoofed);
+  });
+
+  it('routes an absolute-form target by its authority, not the Host header (RFC 9112 §3.2.2)', async () => {
+    const byHost = await startGateway(`
+upstreams:
+  a: { targets: ["${up.url}"] }
+  b: { targets: ["${second.url}"] }
+routes:
+  - { name: b, match: { host: b.example }, upstream: b }
+  - { name: a, match: { host: a.example }, upstream: a }
+`);
+    try {
+      const hitsA = up.hits;
+      const hitsB = second.hits;
+      const raw = 'GET http://b.example/x HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n';
+      const reply = await rawRequest(byHost.port, raw, 1500);
+      expect(statusOf(reply)).toBe(200);
+      expect(second.hits - hitsB).toBe(1);
+      expect(up.hits - hitsA).toBe(0);
+      const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as Echo;
+      expect(body.headers.host).toBe('b.example');
+      expect(body.url).toBe('/x');
+    } finally {
+      await byHost.close();
+    }
+  });
+
+  it('sends the response head as soon as the upstream commits it, before any body byte', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const waiting = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.flushHeaders();
+      void released.then(() => res.end('data: late\n\n'));
+    });
+    waiting.listen(0, '127.0.0.1');
+    await once(waiting, 'listening');
+    const sse = await startGateway(`
+upstreams:
+  sse: { targets: ["http://127.0.0.1:${(waiting.address() as AddressInfo).port}"] }
+routes:
+  - { name: sse, upstream: sse }
+`);
+    try {
+      // Resolves on the head: with the head held back for the first byte this would never settle.
+      const res = await request(`${sse.url}/events`);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('text/event-stream');
+      release();
+      expect(await res.body.text()).toBe('data: late\n\n');
+    } finally {
+      release();
+      await sse.close();
+      waiting.close();
+    }
+  });
+
   it('appends to X-Forwarded-For and keeps proto/host from a trusted proxy', async () => {
     const res = await get(`${trusting.url}/e`, {
       host: 'shop.example',

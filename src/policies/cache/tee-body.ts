@@ -89,6 +89,11 @@ class TeeSink implements BodySink {
   once(event: 'drain' | 'close', listener: () => void): unknown {
     return this.sink.once(event, listener);
   }
+
+  /** A slow body's head still goes out at once (server-sent events through a cached route). */
+  flushHeaders(): void {
+    this.sink.flushHeaders?.();
+  }
 }
 
 /** A ReplyBody that streams `inner` to the client and collects it for the store. */

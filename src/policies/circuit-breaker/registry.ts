@@ -5,6 +5,7 @@
  * A breaker is created when the config is built and handed back unchanged by the next build
  * while its upstream, route label and settings stay the same (StateStore), so a reload does not
  * close an open breaker. It reports its state to metrics and to /health (upstream.breakers).
+ * The admin API resets breakers and forces them open (`resetBreakers`, `openBreakers`).
  */
 import CircuitBreaker from 'opossum';
 import type { CircuitBreakerConfig, StatusRange } from '../../config/types';
@@ -52,6 +53,10 @@ export class Breaker {
   /** performance.now() at which an open breaker goes half-open (for Retry-After). */
   private halfOpenAt = 0;
   private upstream: Upstream | undefined;
+  /** Forced open by the admin API: each half-open turn is turned straight back to open until reset(). */
+  private forced = false;
+  /** Set while re-opening a forced breaker, so that the silent re-open is not reported as a change. */
+  private holding = false;
   private readonly reader = (): BreakerState => this.state;
   private readonly bucketMs: number;
 
@@ -77,8 +82,10 @@ export class Breaker {
       allowWarmUp: false,
       errorFilter: (err: unknown, ex?: Exchange) => this.ignores(err, ex),
     });
-    this.circuit.on('open', () => this.enter('open'));
-    this.circuit.on('halfOpen', () => this.enter('half-open'));
+    this.circuit.on('open', () => {
+      if (!this.holding) this.enter('open');
+    });
+    this.circuit.on('halfOpen', () => (this.forced ? this.holdOpen() : this.enter('half-open')));
     this.circuit.on('close', () => this.enter('closed'));
     byReader.set(this.reader, this);
     events.breakerState(upstreamName, routeLabel, 'closed', false);
@@ -95,10 +102,36 @@ export class Breaker {
     this.upstream = upstream;
   }
 
-  /** Closes the breaker (admin reset) with a fresh window. */
+  /** Closes the breaker (admin reset) with a fresh window; ends a forced open. */
   reset(): void {
+    this.forced = false;
     if (this.circuit.closed) this.clearWindow();
     else this.circuit.close();
+  }
+
+  /**
+   * Opens the breaker and keeps it open until reset() (admin force-open). opossum has no
+   * "stay open": its reset timer always moves an open breaker to half-open, so the half-open
+   * listener re-opens a forced breaker in the same tick (no request can be admitted in between),
+   * which re-arms the timer; no transition is reported for that turn.
+   */
+  forceOpen(): void {
+    this.forced = true;
+    if (!this.circuit.opened) this.circuit.open();
+  }
+
+  get isForced(): boolean {
+    return this.forced;
+  }
+
+  private holdOpen(): void {
+    this.holding = true;
+    try {
+      this.circuit.open();
+    } finally {
+      this.holding = false;
+    }
+    this.halfOpenAt = performance.now() + this.settings.resetTimeoutMs;
   }
 
   /** Stops the breaker for good: the config no longer uses it (StateStore) or the gateway stops. */
@@ -157,16 +190,36 @@ export function keepBreaker(
 }
 
 /**
- * Closes every breaker registered for `upstream` and empties its window (POST
- * /admin/breakers/{upstream}/reset). Returns how many breakers the upstream has.
+ * The breakers registered for `upstream`, or only the one `route` goes through: its own, or the
+ * upstream's shared "*" breaker under `scope: upstream`.
  */
-export function resetBreakers(upstream: Upstream): number {
-  let count = 0;
-  for (const reader of upstream.breakers.values()) {
-    const breaker = byReader.get(reader);
-    if (!breaker) continue;
-    breaker.reset();
-    count++;
-  }
-  return count;
+export function breakersOf(upstream: Upstream, route?: string): Breaker[] {
+  const readers =
+    route === undefined
+      ? [...upstream.breakers.values()]
+      : [upstream.breakers.get(route) ?? upstream.breakers.get('*')];
+  return readers.flatMap((reader) => {
+    const breaker = reader && byReader.get(reader);
+    return breaker ? [breaker] : [];
+  });
+}
+
+/**
+ * Closes every breaker registered for `upstream` (or `route`'s) and empties its window (POST
+ * /admin/breakers/{upstream}/reset). Returns how many breakers were reset.
+ */
+export function resetBreakers(upstream: Upstream, route?: string): number {
+  const breakers = breakersOf(upstream, route);
+  for (const breaker of breakers) breaker.reset();
+  return breakers.length;
+}
+
+/**
+ * Forces every breaker of `upstream` (or `route`'s) open until reset (POST
+ * /admin/breakers/{upstream}/open). Returns how many breakers were opened.
+ */
+export function openBreakers(upstream: Upstream, route?: string): number {
+  const breakers = breakersOf(upstream, route);
+  for (const breaker of breakers) breaker.forceOpen();
+  return breakers.length;
 }

@@ -6,7 +6,7 @@
  * no-healthy-upstream, overloaded, timeout, unavailable; add `5xx` to also replace upstream
  * 5xx responses).
  */
-import type { ErrorCode, GatewayError } from '../../errors';
+import type { ErrorCode } from '../../errors';
 import type { FallbackConfig, FallbackTrigger } from '../../config/types';
 import type { Exchange } from '../../pipeline/exchange';
 import { settle } from '../../pipeline/settle';
@@ -31,15 +31,19 @@ export const fallback: StageFactory<FallbackConfig> = {
     const headers: ReplyHeaders = { ...config.headers, 'content-length': String(body.length) };
     // Every 503 the gateway makes says when to come back (DESIGN.md "Retry-After").
     if (config.status === 503 && headers['retry-after'] === undefined) headers['retry-after'] = '1';
-    const serve = (ex: Exchange, trigger: FallbackTrigger, error?: GatewayError): Reply => {
+    const serve = (ex: Exchange, trigger: FallbackTrigger, replaced: Reply): Reply => {
       events.fallback(routeName, trigger);
       ex.reason = `fallback_${trigger.replace(/-/g, '_')}`;
+      const out: ReplyHeaders = { ...headers, 'x-request-id': ex.reqId };
+      // The cache said how it answered (RFC 9211 on every response of a cached route): keep it.
+      const cacheStatus = replaced.headers['cache-status'];
+      if (cacheStatus !== undefined) out['cache-status'] = cacheStatus;
       return {
         status: config.status,
-        headers: { ...headers, 'x-request-id': ex.reqId },
+        headers: out,
         body,
         source: 'fallback',
-        error,
+        error: replaced.error,
       };
     };
     return async (ex, next) => {
@@ -47,11 +51,11 @@ export const fallback: StageFactory<FallbackConfig> = {
       if (ex.clientGone) return reply;
       if (reply.source === 'error') {
         const trigger = TRIGGER_OF_ERROR[reply.error!.code];
-        return trigger !== undefined && on.has(trigger) ? serve(ex, trigger, reply.error) : reply;
+        return trigger !== undefined && on.has(trigger) ? serve(ex, trigger, reply) : reply;
       }
       if (replaces5xx && reply.status >= 500 && reply.source === 'upstream') {
         reply.body.discard();
-        return serve(ex, '5xx');
+        return serve(ex, '5xx', reply);
       }
       return reply;
     };
