@@ -1,32 +1,55 @@
 /**
  * @module main
  * `breakwater --config FILE`: load → start → wait for a signal. SIGTERM/SIGINT drain and
- * resolve the exit code; SIGHUP reloads, keeping the running config when the file is bad.
+ * resolve the exit code; SIGHUP and edits of the file reload through the control seam
+ * (control/reloader.ts), keeping the running config when the file is bad. With workers the
+ * primary does that for all of them (cluster/primary.ts) and each worker starts from the text
+ * the primary hands it.
  */
-import { ConfigError } from './errors';
-import { loadConfig } from './config/load';
-import { Gateway } from './gateway';
-import { createLogger } from './observability/logger';
 import cluster from 'node:cluster';
+import { parseConfig } from './config/load';
+import { ConfigError } from './errors';
+import { readConfigFile, type LoadedConfig } from './control/reloader';
+import { Gateway } from './gateway';
+import { createLogger, type LoggerHandle } from './observability/logger';
 import { runPrimary, workerCount } from './cluster/primary';
-import { serveClusterWorker } from './cluster/worker';
+import { applyStanding, configFromPrimary, serveClusterWorker } from './cluster/worker';
 
 export async function runGateway(file: string, env: NodeJS.ProcessEnv): Promise<number> {
-  let config;
+  if (cluster.isWorker && env.BREAKWATER_WORKER === '1') return runWorker(env);
+  let loaded: LoadedConfig;
   try {
-    config = loadConfig(file, env);
+    loaded = readConfigFile(file, env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\nbreakwater: not started: fix ${file} and try again\n`);
     return 1;
   }
   const logger = createLogger();
-  if (cluster.isPrimary && workerCount(config) > 1) return runPrimary(file, config, logger);
-  const worker = cluster.isWorker && env.BREAKWATER_WORKER === '1';
-  const gateway = await Gateway.start(config, { logger, admin: !worker });
-  if (worker) serveClusterWorker(gateway);
+  if (cluster.isPrimary && workerCount(loaded.config) > 1) return runPrimary(file, loaded, logger, env);
+  const gateway = await Gateway.start(loaded.config, {
+    logger,
+    reload: { file, env, hash: loaded.hash, watch: true },
+  });
+  process.on('SIGHUP', () => void gateway.control.reload('signal'));
+  return untilStopped(gateway, logger);
+}
+
+/** A cluster worker: the config text comes from the primary, which also does the reloading. */
+async function runWorker(env: NodeJS.ProcessEnv): Promise<number> {
+  const { file, text, standing } = await configFromPrimary();
+  const logger = createLogger();
+  const gateway = await Gateway.start(parseConfig(text, file, env), { logger, admin: false, reload: false });
+  void applyStanding(gateway, standing);
+  serveClusterWorker(gateway, file, text, env);
+  // A SIGHUP sent to the whole process group reaches the primary too, which reloads everyone.
+  process.on('SIGHUP', () => gateway.log.debug('SIGHUP in a worker: the primary reloads'));
+  return untilStopped(gateway, logger);
+}
+
+/** Resolves with the exit code once SIGTERM/SIGINT has drained the gateway. */
+function untilStopped(gateway: Gateway, logger: LoggerHandle): Promise<number> {
   const log = logger.logger;
-  process.on('SIGHUP', () => reload(gateway, file, env));
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
@@ -42,20 +65,4 @@ export async function runGateway(file: string, env: NodeJS.ProcessEnv): Promise<
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-}
-
-function reload(gateway: Gateway, file: string, env: NodeJS.ProcessEnv): void {
-  const log = gateway.logger.logger;
-  try {
-    const table = gateway.reload(loadConfig(file, env));
-    gateway.metrics.configReloads.inc({ result: 'success' });
-    log.info({ version: table.version, routes: table.routes.length }, 'config reloaded');
-  } catch (err) {
-    gateway.metrics.configReloads.inc({ result: 'failure' });
-    const issues = err instanceof ConfigError ? err.issues.map((i) => i.message) : undefined;
-    log.error(
-      { err: err instanceof ConfigError ? undefined : err, issues, file },
-      'config reload failed; keeping the running config',
-    );
-  }
 }

@@ -2,7 +2,7 @@
 // Command line: node bench/run.js [--quick] [--scenario a,b] [--rounds N] [--duration S]
 //                                 [--warmup S] [--keep] [--help]
 
-const SCENARIOS = ['tiny', '64k', 'upload', 'routes', 'idle', 'breaker', 'ratelimit'];
+const SCENARIOS = ['tiny', '64k', 'upload', 'routes', 'idle', 'breaker', 'ratelimit', 'policies'];
 
 const USAGE = `usage: node bench/run.js [options]
   --quick            1 round x 3 s, 100 MB upload, 2,000 idle connections (about 2 minutes)

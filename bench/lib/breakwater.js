@@ -40,9 +40,19 @@ function plain(p) {
   return { ...base(p), upstreams: { origin: origin(p) }, routes: [PLAIN_ROUTE] };
 }
 
-function fullChain(p, { rateLimit = true } = {}) {
+// A real limit that is never reached (100 M per minute from one client IP): every request
+// pays for the check and is still proxied.
+const NEVER_HIT = { key: 'ip', limit: 100000000, window: '1m' };
+
+/**
+ * Every policy of a route at once. The cache block makes each request pay a cache lookup; the
+ * full chain's load goes to /nostore, which the origin marks `Cache-Control: no-store`, so the
+ * lookup misses and the request still goes upstream (nothing is ever stored).
+ */
+function fullChain(p, { rateLimit = true, cache = true } = {}) {
   const route = { ...PLAIN_ROUTE, retry: { attempts: 2 }, timeout: '5s' };
-  if (rateLimit) route.rateLimit = { key: 'ip', limit: 100000000, window: '1m' };
+  if (rateLimit) route.rateLimit = { ...NEVER_HIT };
+  if (cache) route.cache = { ttl: '1s' };
   const up = origin(p, { circuitBreaker: { volumeThreshold: 20 }, outlierDetection: {} });
   return { ...base(p), upstreams: { origin: up }, routes: [route] };
 }
@@ -50,6 +60,21 @@ function fullChain(p, { rateLimit = true } = {}) {
 function workers2(p) {
   const cfg = plain(p);
   cfg.server.workers = 2;
+  return cfg;
+}
+
+/**
+ * One policy at a time on the plain route, for the policies scenario. rateLimit: the
+ * never-hit limit; cache: `{ttl: 1h}` (GET / has no Cache-Control, so it is stored for an hour
+ * and every later request is a hit); workers: server.workers; redisUrl: `redis.url`.
+ */
+function policy(p, { rateLimit = false, cache = false, workers, redisUrl } = {}) {
+  const route = { ...PLAIN_ROUTE };
+  if (rateLimit) route.rateLimit = { ...NEVER_HIT };
+  if (cache) route.cache = { ttl: '1h' };
+  const cfg = { ...base(p), upstreams: { origin: origin(p) }, routes: [route] };
+  if (workers) cfg.server.workers = workers;
+  if (redisUrl) cfg.redis = { url: redisUrl };
   return cfg;
 }
 
@@ -68,27 +93,30 @@ function upload(p) {
   return cfg;
 }
 
-// One process serves the three paths of the "gateway-made responses" scenarios, so the fail-fast
-// and 429 rates are measured interleaved with plain proxying on the same process.
-function failFast(p, { rateLimit = true } = {}) {
-  const routes = [{ name: 'dead', match: { pathPrefix: '/dead' }, upstream: 'dead' }];
-  if (rateLimit) {
-    routes.push({
-      name: 'limited',
-      match: { pathPrefix: '/limited' },
-      upstream: 'origin',
-      rateLimit: { key: 'route', limit: 1, window: '1m' },
-    });
-  }
-  routes.push(PLAIN_ROUTE);
+// Breaker scenario: /dead goes to a port that refuses, `/` is proxied, on one process, so the
+// fail-fast rate is measured interleaved with plain proxying on the same process.
+function failFast(p) {
   const dead = {
     targets: [p.target(`http://127.0.0.1:${p.deadPort}`)],
     circuitBreaker: { volumeThreshold: 5, resetTimeout: '60s' },
   };
+  const routes = [{ name: 'dead', match: { pathPrefix: '/dead' }, upstream: 'dead' }, PLAIN_ROUTE];
   return { ...base(p), upstreams: { origin: origin(p), dead }, routes };
 }
 
-const CONFIGS = { plain, fullChain, workers2, routes1000, upload, failFast };
+// Rate-limit scenario: /limited allows 1 request per hour for everyone (key: route), spent
+// before measuring, so every measured request there is a 429; `/` is proxied on the same process.
+function rateLimited(p) {
+  const limited = {
+    name: 'limited',
+    match: { pathPrefix: '/limited' },
+    upstream: 'origin',
+    rateLimit: { key: 'route', limit: 1, window: '1h' },
+  };
+  return { ...base(p), upstreams: { origin: origin(p) }, routes: [limited, PLAIN_ROUTE] };
+}
+
+const CONFIGS = { plain, fullChain, workers2, policy, routes1000, upload, failFast, rateLimited };
 
 // ---- validate / start ---------------------------------------------------------------------
 

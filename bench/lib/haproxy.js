@@ -11,10 +11,19 @@ function available() {
   return fs.existsSync(HAPROXY);
 }
 
+// rateLimit: the rate-limit scenario's /limited. One stick-table entry under a constant key
+// (like breakwater's `key: route`) counts the requests to /limited; from the second one on,
+// HAProxy answers 429 itself (`http-request deny`).
+const LIMITED = `
+  stick-table type integer size 16 expire 1h store http_req_cnt
+  acl limited path_beg /limited
+  http-request track-sc0 int(1) if limited
+  http-request deny deny_status 429 if limited { sc_http_req_cnt(0) gt 1 }`;
+
 // maxconn must cover the idle-connections scenario. HAProxy wants two fds per connection
 // (client + server side) and by default refuses to start when the hard limit is lower
 // (strict-limits); idle client connections hold one fd each, so relax it to a warning.
-function conf({ port, upstreamPort, maxconn }) {
+function conf({ port, upstreamPort, maxconn, rateLimit = false }) {
   return `
 global
   nbthread 1
@@ -33,7 +42,7 @@ defaults
 
 frontend fe
   bind 127.0.0.1:${port}
-  maxconn ${maxconn}
+  maxconn ${maxconn}${rateLimit ? LIMITED : ''}
   default_backend origin
 
 backend origin

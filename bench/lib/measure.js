@@ -8,9 +8,10 @@ const { runLoad } = require('./load');
 const stats = require('./stats');
 
 /**
- * variants: [{id, label, url, pid, path?}] where url + (path ?? opts.path) is the request URL and pid the root of the
- * process tree whose CPU and memory are charged to the variant. Mutates and returns variants
- * with `runs` (one per round) and `summary`.
+ * variants: [{id, label, url, pid, path?, sidePid?}] where url + (path ?? opts.path) is the
+ * request URL and pid the root of the process tree whose CPU and memory are charged to the
+ * variant; sidePid, when set, is a helper the variant works with (Redis), whose CPU is reported
+ * apart. Mutates and returns variants with `runs` (one per round) and `summary`.
  */
 async function interleave(ctx, scenario, variants, { path = '/' } = {}) {
   const { rounds, warmup } = ctx.opts;
@@ -39,6 +40,7 @@ async function measureOnce(ctx, v, path) {
   const upstreamPid = ctx.upstream.proc.pid;
   const cpu0 = procstat.cpuSnapshot(v.pid);
   const up0 = procstat.cpuSnapshot(upstreamPid);
+  const side0 = v.sidePid ? procstat.cpuSnapshot(v.sidePid) : null;
   let res;
   try {
     res = await runLoad(ctx.gen, { url: v.url + path, seconds: ctx.opts.seconds });
@@ -47,10 +49,12 @@ async function measureOnce(ctx, v, path) {
   }
   const cpuUs = procstat.cpuDeltaMicros(cpu0, procstat.cpuSnapshot(v.pid));
   const upUs = procstat.cpuDeltaMicros(up0, procstat.cpuSnapshot(upstreamPid));
+  const sideUs = side0 ? procstat.cpuDeltaMicros(side0, procstat.cpuSnapshot(v.sidePid)) : null;
   return {
     ...res,
     cpuUsPerReq: res.requests ? cpuUs / res.requests : null,
     upstreamUsPerReq: res.requests && v.pid !== upstreamPid ? upUs / res.requests : null,
+    sideUsPerReq: res.requests && sideUs !== null ? sideUs / res.requests : null,
   };
 }
 
@@ -74,6 +78,7 @@ function summarize(v) {
     p99Ms: stats.median(pick('p99Ms')),
     cpuUsPerReq: stats.median(pick('cpuUsPerReq')),
     upstreamUsPerReq: stats.median(pick('upstreamUsPerReq')),
+    sideUsPerReq: stats.median(pick('sideUsPerReq')),
     peakRssBytes: procstat.peakRssBytes(v.pid),
     non2xx: stats.sum(pick('non2xx')),
     socketErrors: stats.sum(pick('socketErrors')),

@@ -40,7 +40,10 @@ function httpCommon(dir) {
 }
 
 // The upload location streams to the node sink (proxy_request_buffering off) so a 1 GB body is
-// never spooled to disk and the sink's answer comes after the last byte was read.
+// never spooled to disk and the sink's answer comes after the last byte was read. /nostore is
+// the tiny body marked `Cache-Control: no-store`: a cached route pays its lookup and still goes
+// upstream on every request (the full chain, the policies scenario). Anything else (/, /limited)
+// is the tiny body without Cache-Control, which a cached route may keep for its `ttl`.
 function originConf({ dir, port, sinkPort, nofile }) {
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   fs.writeFileSync(path.join(dir, '64k'), Buffer.alloc(64 * 1024, 'x'));
@@ -50,6 +53,11 @@ http {${httpCommon(dir)}
   server {
     listen 127.0.0.1:${port};
     location = /64k { root ${dir}; default_type text/plain; }
+    location = /nostore {
+      default_type text/plain;
+      add_header Cache-Control no-store;
+      return 200 "Hello, World!";
+    }
     location /upload {
       proxy_pass http://sink;
       proxy_http_version 1.1;
@@ -62,21 +70,37 @@ http {${httpCommon(dir)}
 `;
 }
 
-// Peer proxy: upstream keepalive pool, streaming request bodies, and response buffers large
-// enough (256 KB) that a 64 KB response never goes through a temp file.
-function proxyConf({ dir, port, upstreamPort, nofile }) {
-  return `${mainBlock(dir, nofile)}
-http {${httpCommon(dir)}
-  upstream origin { server 127.0.0.1:${upstreamPort}; keepalive 256; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
+const PROXY_LOCATION = `
       proxy_pass http://origin;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_request_buffering off;
       proxy_buffer_size 16k;
-      proxy_buffers 16 16k;
+      proxy_buffers 16 16k;`;
+
+// The rate-limit scenario's /limited: one constant key ("all", like breakwater's
+// `key: route`), 1 request per minute (limit_req's lowest rate), no burst, so once spent every
+// request is a 429 made by nginx. Refusals are logged at `info`, below error_log's `warn`:
+// nginx would otherwise write an error.log line per refused request.
+const LIMIT_ZONE = `
+  limit_req_zone "all" zone=limited:1m rate=1r/m;`;
+const LIMITED_LOCATION = `
+    location /limited {
+      limit_req zone=limited;
+      limit_req_status 429;
+      limit_req_log_level info;${PROXY_LOCATION}
+    }`;
+
+// Peer proxy: upstream keepalive pool, streaming request bodies, and response buffers large
+// enough (256 KB) that a 64 KB response never goes through a temp file. rateLimit: add the
+// rate-limit scenario's /limited location.
+function proxyConf({ dir, port, upstreamPort, nofile, rateLimit = false }) {
+  return `${mainBlock(dir, nofile)}
+http {${httpCommon(dir)}${rateLimit ? LIMIT_ZONE : ''}
+  upstream origin { server 127.0.0.1:${upstreamPort}; keepalive 256; }
+  server {
+    listen 127.0.0.1:${port};${rateLimit ? LIMITED_LOCATION : ''}
+    location / {${PROXY_LOCATION}
     }
   }
 }

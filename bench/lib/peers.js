@@ -15,23 +15,30 @@ async function ready(name, proc, url, stderrFile) {
   return { skipped: `${name} did not start: ${r.why}. ${procs.tail(stderrFile, 3)}`.trim() };
 }
 
-async function startNginx(ctx, name) {
+// opts.rateLimit: add the rate-limit scenario's /limited (see nginx.js, haproxy.js).
+async function startNginx(ctx, name, opts = {}) {
   if (!nginx.available()) return { skipped: `${nginx.NGINX} not installed` };
   const dir = path.join(ctx.tmp, name);
   const port = await procs.freePort();
-  const conf = nginx.proxyConf({ dir, port, upstreamPort: ctx.upstream.port, nofile: ctx.nofile });
+  const conf = nginx.proxyConf({
+    dir,
+    port,
+    upstreamPort: ctx.upstream.port,
+    nofile: ctx.nofile,
+    rateLimit: opts.rateLimit,
+  });
   const { cmd, args } = nginx.prepare(dir, conf);
   const stderrFile = path.join(dir, 'stderr.log');
   const proc = procs.start({ name, cmd, args, stderrFile, nofile: ctx.nofile });
   return ready(name, proc, `http://127.0.0.1:${port}`, path.join(dir, 'error.log'));
 }
 
-async function startHaproxy(ctx, name) {
+async function startHaproxy(ctx, name, opts = {}) {
   if (!haproxy.available()) return { skipped: `${haproxy.HAPROXY} not installed` };
   const dir = path.join(ctx.tmp, name);
   const port = await procs.freePort();
   const maxconn = ctx.nofile - 1000;
-  const text = haproxy.conf({ port, upstreamPort: ctx.upstream.port, maxconn });
+  const text = haproxy.conf({ port, upstreamPort: ctx.upstream.port, maxconn, rateLimit: opts.rateLimit });
   const { cmd, args } = haproxy.prepare(dir, text);
   const stderrFile = path.join(dir, 'stderr.log');
   const proc = procs.start({ name, cmd, args, stderrFile, stdoutFile: stderrFile, nofile: ctx.nofile });
@@ -83,4 +90,16 @@ const PEERS = [
   },
 ];
 
-module.exports = { PEERS };
+/**
+ * The Node floor (servers/node-floor.js): node:http + one undici Pool.dispatch() handler, no
+ * routing, policies, logs or metrics. Not a peer (it is not a product, and it does not count
+ * for the "fastest Node peer" target): the base of the "vs Node floor" ratio.
+ */
+const FLOOR = {
+  id: 'node-floor',
+  label: 'Node floor: node:http + undici Pool.dispatch, nothing else',
+  node: false,
+  start: nodePeer('node-floor.js', 'undici'),
+};
+
+module.exports = { PEERS, FLOOR, startNginx, startHaproxy };

@@ -24,11 +24,13 @@ function skippedRow(r, width) {
 }
 
 function loadTable(res) {
+  const floor = Boolean(res.floorLabel);
   const header = [
     'variant',
     'req/s (median)',
     'min–max',
     res.ratioLabel,
+    ...(floor ? [res.floorLabel] : []),
     'p50 ms',
     'p99 ms',
     'proxy CPU µs/req',
@@ -46,6 +48,7 @@ function loadTable(res) {
       num(s.rps),
       `${num(s.rpsMin)}–${num(s.rpsMax)}`,
       x2(r.vsBase),
+      ...(floor ? [x2(r.vsFloor)] : []),
       num(s.p50Ms, 2),
       num(s.p99Ms, 2),
       num(s.cpuUsPerReq),
@@ -135,7 +138,84 @@ function failFastTable(res) {
   return table(header, rows);
 }
 
-const TABLES = { load: loadTable, upload: uploadTable, idle: idleTable, failfast: failFastTable };
+function rateLimitTable(res) {
+  const header = [
+    'variant',
+    'req/s (median)',
+    'min–max',
+    'vs direct',
+    'vs same proxy, proxied',
+    'p50 ms',
+    'p99 ms',
+    'proxy CPU µs/req',
+    'non-2xx',
+    'probe before → after',
+  ];
+  const rows = res.rows.map((r) => {
+    if (r.skipped) return skippedRow(r, header.length);
+    const s = r.summary || {};
+    const probes = r.probeBefore ? `${probeText(r.probeBefore)} → ${probeText(r.probeAfter)}` : '';
+    return [
+      r.label,
+      num(s.rps),
+      `${num(s.rpsMin)}–${num(s.rpsMax)}`,
+      x2(r.vsDirect),
+      x2(r.vsProxied),
+      num(s.p50Ms, 2),
+      num(s.p99Ms, 2),
+      num(s.cpuUsPerReq),
+      num(s.non2xx),
+      probes,
+    ];
+  });
+  return table(header, rows);
+}
+
+const signed = (x) => (x == null || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : '−'}${num(Math.abs(x))}`);
+
+function policiesTable(res) {
+  const withRedis = res.rows.some((r) => r.summary?.sideUsPerReq != null);
+  const header = [
+    'variant',
+    'req/s (median)',
+    'min–max',
+    'baseline',
+    'vs baseline',
+    'proxy CPU µs/req',
+    'Δ CPU µs/req',
+    ...(withRedis ? ['Redis CPU µs/req'] : []),
+    'p99 ms',
+    'non-2xx',
+    'check (after the rounds)',
+  ];
+  const rows = res.rows.map((r) => {
+    if (r.skipped) return skippedRow(r, header.length);
+    const s = r.summary || {};
+    return [
+      r.label,
+      num(s.rps),
+      `${num(s.rpsMin)}–${num(s.rpsMax)}`,
+      r.baseline ?? '–',
+      x2(r.vsBase),
+      num(s.cpuUsPerReq),
+      signed(r.cpuDelta),
+      ...(withRedis ? [num(s.sideUsPerReq, 1)] : []),
+      num(s.p99Ms, 2),
+      num(s.non2xx),
+      r.checked || '',
+    ];
+  });
+  return table(header, rows);
+}
+
+const TABLES = {
+  load: loadTable,
+  upload: uploadTable,
+  idle: idleTable,
+  failfast: failFastTable,
+  ratelimit: rateLimitTable,
+  policies: policiesTable,
+};
 
 function section(sec) {
   const out = [`## ${sec.title}`, '', sec.what, ''];

@@ -3,7 +3,7 @@
 // {id, label, url, pid, proc} when it runs, or {id, label, skipped} with the reason.
 const procs = require('./procs');
 const bw = require('./breakwater');
-const { PEERS } = require('./peers');
+const { PEERS, FLOOR } = require('./peers');
 
 function direct(ctx) {
   return {
@@ -23,6 +23,10 @@ async function peer(ctx, p) {
 
 function peers(ctx) {
   return Promise.all(PEERS.map((p) => peer(ctx, p)));
+}
+
+function floor(ctx) {
+  return peer(ctx, FLOOR);
 }
 
 /** Ports plus the bits every breakwater config builder needs. */
@@ -61,20 +65,24 @@ async function breakwater(ctx, id, label, attempts, probePath = '/') {
 }
 
 /**
- * Starts a scenario's variants: direct (no process of its own), the peers, and breakwater
- * specs ((ctx) => variant). Everything starts in parallel, each on its own free ports; only
- * start-up overlaps, the measuring is strictly one variant at a time.
+ * Starts a scenario's variants: direct (no process of its own), the peers, the Node floor and
+ * breakwater specs ((ctx) => variant). Everything starts in parallel, each on its own free
+ * ports; only start-up overlaps, the measuring is strictly one variant at a time.
  */
-async function startSet(ctx, { direct: withDirect = true, peers: withPeers = true, breakwater: specs = [] }) {
-  const [ps, bws] = await Promise.all([
+async function startSet(
+  ctx,
+  { direct: withDirect = true, peers: withPeers = true, floor: withFloor = false, breakwater: specs = [] },
+) {
+  const [ps, fl, bws] = await Promise.all([
     withPeers ? peers(ctx) : [],
+    withFloor ? floor(ctx).then((v) => [v]) : [],
     Promise.all(specs.map((spec) => spec(ctx))),
   ]);
-  return [...(withDirect ? [direct(ctx)] : []), ...ps, ...bws];
+  return [...(withDirect ? [direct(ctx)] : []), ...ps, ...fl, ...bws];
 }
 
 async function stopAll(variants) {
   await Promise.all(variants.filter((v) => v.proc).map((v) => procs.stop(v.proc)));
 }
 
-module.exports = { direct, peers, breakwater, startSet, stopAll };
+module.exports = { direct, peers, floor, breakwater, startSet, stopAll };

@@ -19,16 +19,20 @@ function sink(req, res) {
   });
 }
 
-function send(res, body) {
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
+function send(res, body, extra) {
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length, ...extra });
   res.end(body);
 }
+
+// Same as nginx's origin: /nostore is the tiny body that no cache may store.
+const NO_STORE = { 'cache-control': 'no-store' };
 
 const server = http.createServer((req, res) => {
   if (req.url.startsWith('/upload')) return sink(req, res);
   // Drain any body so the connection stays reusable.
   req.resume();
-  send(res, req.url.startsWith('/64k') ? BIG : HELLO);
+  if (req.url.startsWith('/64k')) return send(res, BIG);
+  send(res, HELLO, req.url.startsWith('/nostore') ? NO_STORE : undefined);
 });
 // Proxies keep idle upstream connections for up to a minute; match nginx's keepalive_timeout.
 server.keepAliveTimeout = 75000;

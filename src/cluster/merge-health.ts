@@ -1,45 +1,22 @@
 /**
  * @module cluster/merge-health
- * Asks every cluster worker for its health and merges the answers into one report: a target
+ * Merges every cluster worker's health into one report (cluster/control.ts asks): a target
  * is healthy only if every worker sees it healthy, in-flight counts add up, the most open
  * breaker wins, and the gateway is ready only when every worker is.
  */
-import cluster from 'node:cluster';
 import type { HealthReport, HealthStatus } from '../admin/health';
-import { HEALTH_REQUEST, isHealthResponse, type HealthResponse } from './messages';
 
-const ASK_TIMEOUT_MS = 2000;
-let nextId = 0;
-
-/** The health of every live worker (workers that do not answer in time are left out). */
-export async function askWorkers(): Promise<HealthResponse[]> {
-  const workers = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected());
-  const id = nextId++;
-  return Promise.all(
-    workers.map(
-      (worker) =>
-        new Promise<HealthResponse | undefined>((resolve) => {
-          const timer = setTimeout(() => finish(undefined), ASK_TIMEOUT_MS);
-          const onMessage = (message: unknown) => {
-            if (isHealthResponse(message) && message.id === id) finish(message);
-          };
-          function finish(value: HealthResponse | undefined) {
-            clearTimeout(timer);
-            worker!.off('message', onMessage);
-            resolve(value);
-          }
-          worker!.on('message', onMessage);
-          worker!.send({ type: HEALTH_REQUEST, id });
-        }),
-    ),
-  ).then((answers) => answers.filter((a): a is HealthResponse => a !== undefined));
+/** One worker's answer to the `health` op. */
+export interface WorkerHealth {
+  readonly report: HealthReport;
+  readonly notReady: string[];
 }
 
 const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, down: 2 };
 const BREAKER_RANK = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 export function mergeHealth(
-  answers: HealthResponse[],
+  answers: readonly WorkerHealth[],
   draining: boolean,
 ): { report: HealthReport; notReady: string[] } {
   if (answers.length === 0) {
@@ -79,6 +56,7 @@ function mergeInto(into: HealthReport, other: HealthReport): void {
       if (!mine) return;
       mine.healthy &&= t.healthy;
       mine.ejected ||= t.ejected;
+      mine.draining ||= t.draining;
       mine.reason ??= t.reason;
     });
   }

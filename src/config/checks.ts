@@ -10,6 +10,8 @@ import { didYouMean, ptr } from './schema-errors';
 import { isLoopback, parseDuration, parseListen } from './units';
 import type { Issues } from './validate';
 import { checkRateLimits } from '../policies/rate-limit/checks';
+import { checkCors } from '../policies/cors/checks';
+import { checkHeaderChanges } from '../policies/headers/checks';
 
 type Rec = Readonly<Record<string, unknown>>;
 const rec = (value: unknown): Rec | undefined =>
@@ -25,6 +27,8 @@ export function checkSemantics(data: unknown, issues: Issues): void {
   checkRouteNames(list(root?.routes), issues);
   checkServer(rec(root?.server), issues);
   checkRateLimits(root, issues);
+  checkCors(root, issues);
+  checkHeaderChanges(root, issues);
 }
 
 function checkUpstream(name: string, upstream: Rec | undefined, issues: Issues): void {

@@ -19,6 +19,8 @@ export const DEFAULT_LIMITS = Object.freeze({
   keepAliveTimeout: '75s',
   // Envoy's default; nginx and HAProxy refuse far fewer than Node's 1,000 (the rest Node drops).
   maxHeaderCount: 100,
+  // nginx's client_body_buffer_size is 8-16k; 64k covers most JSON APIs' bodies.
+  requestBuffer: '64kb',
 });
 
 export const DEFAULT_SHUTDOWN_TIMEOUT = '30s';

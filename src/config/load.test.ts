@@ -44,6 +44,7 @@ it('applies every default to a minimal config', () => {
         requestTimeoutMs: 60_000,
         keepAliveTimeoutMs: 75_000,
         maxHeaderCount: 100,
+        requestBufferBytes: 64 * 1024,
       },
       shutdownTimeoutMs: 30_000,
       drainDelayMs: 0,
@@ -51,6 +52,12 @@ it('applies every default to a minimal config', () => {
       escapedSlashes: 'keep',
       overload: { maxEventLoopDelayMs: 200 },
       cache: { maxBytes: 100 * 1024 * 1024 },
+      securityHeaders: undefined,
+      cors: undefined,
+      compression: undefined,
+      headers: undefined,
+      fault: undefined,
+      slowDown: undefined,
     },
     upstreams: {
       users: {
@@ -79,9 +86,15 @@ it('applies every default to a minimal config', () => {
         circuitBreaker: undefined,
         maxConcurrent: undefined,
         fallback: undefined,
+        websocket: false,
         rateLimit: [],
         slowDown: undefined,
         cache: undefined,
+        securityHeaders: undefined,
+        cors: undefined,
+        compression: undefined,
+        headers: undefined,
+        fault: undefined,
       },
     ],
     redis: undefined,
@@ -97,8 +110,10 @@ server:
   listen: "[::1]:8443"
   admin: { listen: ":9191", token: "\${ADMIN_TOKEN}" }
   trustProxy: [10.0.0.0/8, 192.168.1.7]
-  limits: { maxBodySize: 1mb, maxHeaderSize: 8kb, headersTimeout: 5s, requestTimeout: 30s, keepAliveTimeout: 2s }
+  limits: { maxBodySize: 1mb, maxHeaderSize: 8kb, maxHeaderCount: 200, requestBuffer: 32kb, headersTimeout: 5s, requestTimeout: 30s, keepAliveTimeout: 2s }
   shutdownTimeout: 10s
+  drainDelay: 3s
+  cache: { maxSize: 10mb }
   workers: auto
   escapedSlashes: reject
   overload: { maxEventLoopDelay: 0 }
@@ -138,10 +153,25 @@ routes:
     circuitBreaker: { <<: *breaker, window: 5s }
     maxConcurrent: 10
     fallback: { status: 200, headers: { Content-Type: application/json }, body: '{"degraded":true}', on: [circuit-open, 5xx] }
+    websocket: true
+    rateLimit:
+      - { key: ip, limit: 1000, window: 15m, burst: 10, headers: legacy }
+      - { key: "header:X-Api-Key", limit: 5, window: 1s, methods: [post], mode: shadow }
+      - { key: consumer }
+    slowDown: { after: 50, delay: 50ms, maxDelay: 1s, window: 1m }
+    cache: { ttl: 10s, staleIfError: 1h, staleWhileRevalidate: 5s }
   - name: exact
     match: { path: /status }
     upstream: users
     hostHeader: static.example.com
+redis: { url: "redis://:pw@cache.internal:6380/2", keyPrefix: "gw:" }
+consumers:
+  header: X-Api-Key
+  keys: { "sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08": pro }
+  defaultTier: free
+tiers:
+  free: { limit: 20, window: 1m }
+  pro: { limit: 100, window: 1m, burst: 5, upgrade: "https://example.com/pricing" }
 `;
 
 it('round-trips a config that sets every key', () => {
@@ -156,8 +186,12 @@ it('round-trips a config that sets every key', () => {
       headersTimeoutMs: 5_000,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 2_000,
+      maxHeaderCount: 200,
+      requestBufferBytes: 32 * 1024,
     },
     shutdownTimeoutMs: 10_000,
+    drainDelayMs: 3_000,
+    cache: { maxBytes: 10 * 1024 * 1024 },
     workers: 'auto',
     escapedSlashes: 'reject',
     overload: { maxEventLoopDelayMs: 0 },
@@ -236,8 +270,52 @@ it('round-trips a config that sets every key', () => {
       body: '{"degraded":true}',
       on: ['circuit-open', '5xx'],
     },
+    websocket: true,
+    rateLimit: [
+      {
+        key: { kind: 'ip' },
+        limit: 1000,
+        windowMs: 900_000,
+        burst: 10,
+        methods: [],
+        mode: 'enforce',
+        headers: 'legacy',
+      },
+      {
+        key: { kind: 'header', name: 'x-api-key' },
+        limit: 5,
+        windowMs: 1_000,
+        burst: 0,
+        methods: ['POST'],
+        mode: 'shadow',
+        headers: 'standard',
+      },
+      {
+        key: { kind: 'consumer' },
+        limit: 0,
+        windowMs: 0,
+        burst: 0,
+        methods: [],
+        mode: 'enforce',
+        headers: 'standard',
+      },
+    ],
+    slowDown: { key: { kind: 'ip' }, after: 50, delayMs: 50, maxDelayMs: 1_000, windowMs: 60_000 },
+    cache: { ttlMs: 10_000, staleIfErrorMs: 3_600_000, staleWhileRevalidateMs: 5_000 },
   });
   expect(exact?.match.path).toBe('/status');
+  expect(exact?.rateLimit).toEqual([]);
+  expect(exact?.websocket).toBe(false);
+  expect(config.redis).toEqual({ url: 'redis://:pw@cache.internal:6380/2', keyPrefix: 'gw:' });
+  expect(config.consumers).toEqual({
+    header: 'x-api-key',
+    keys: { '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08': 'pro' },
+    defaultTier: 'free',
+  });
+  expect(config.tiers).toEqual({
+    free: { name: 'free', limit: 20, windowMs: 60_000, burst: 0, upgrade: undefined },
+    pro: { name: 'pro', limit: 100, windowMs: 60_000, burst: 5, upgrade: 'https://example.com/pricing' },
+  });
   expect(exact?.hostHeader).toEqual({ kind: 'value', value: 'static.example.com' });
 });
 

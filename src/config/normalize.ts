@@ -7,6 +7,11 @@
  */
 import * as D from './defaults';
 import { normalizeCache, normalizeServerCache } from '../policies/cache/config';
+import { normalizeCompression } from '../policies/compression/config';
+import { normalizeCors } from '../policies/cors/config';
+import { normalizeFault } from '../policies/fault/config';
+import { normalizeHeaders } from '../policies/headers/config';
+import { normalizeSecurityHeaders } from '../policies/security-headers/config';
 import {
   normalizeConsumers,
   normalizeRateLimit,
@@ -14,6 +19,7 @@ import {
   normalizeTiers,
 } from '../policies/rate-limit/config';
 import { normalizeRedis } from '../state/config';
+import { inherit } from './schema-kit';
 import type { RawGatewayConfig, RawRoute, RawServer, RawUpstream } from './schema';
 import type * as T from './types';
 import {
@@ -46,7 +52,7 @@ export function normalize(raw: RawGatewayConfig, source: string): T.GatewayConfi
     source,
     server: normalizeServer(raw.server ?? {}),
     upstreams,
-    routes: raw.routes.map((route) => normalizeRoute(route, upstreams[route.upstream])),
+    routes: raw.routes.map((route) => normalizeRoute(route, upstreams[route.upstream], raw.server ?? {})),
     redis: normalizeRedis(raw.redis),
     consumers: normalizeConsumers(raw.consumers),
     tiers: normalizeTiers(raw.tiers),
@@ -70,6 +76,7 @@ function normalizeServer(server: RawServer): T.ServerConfig {
       requestTimeoutMs: ms(limits.requestTimeout, L.requestTimeout),
       keepAliveTimeoutMs: ms(limits.keepAliveTimeout, L.keepAliveTimeout),
       maxHeaderCount: limits.maxHeaderCount ?? L.maxHeaderCount,
+      requestBufferBytes: bytes(limits.requestBuffer, L.requestBuffer),
     },
     shutdownTimeoutMs: ms(server.shutdownTimeout, D.DEFAULT_SHUTDOWN_TIMEOUT),
     drainDelayMs: ms(server.drainDelay, D.DEFAULT_DRAIN_DELAY),
@@ -77,6 +84,12 @@ function normalizeServer(server: RawServer): T.ServerConfig {
     escapedSlashes: server.escapedSlashes ?? D.DEFAULT_ESCAPED_SLASHES,
     overload: { maxEventLoopDelayMs: ms(server.overload?.maxEventLoopDelay, D.DEFAULT_MAX_EVENT_LOOP_DELAY) },
     cache: normalizeServerCache(server.cache),
+    securityHeaders: normalizeSecurityHeaders(server.securityHeaders),
+    cors: normalizeCors(server.cors),
+    compression: normalizeCompression(server.compression),
+    headers: normalizeHeaders(server.headers),
+    fault: normalizeFault(server.fault),
+    slowDown: normalizeSlowDown(server.slowDown),
   };
 }
 
@@ -147,7 +160,12 @@ function breakerSettings(raw: RawBreaker, base: BreakerSettings): BreakerSetting
   };
 }
 
-function normalizeRoute(raw: RawRoute, upstream: T.UpstreamConfig | undefined): T.RouteConfig {
+/** `server` supplies the edge policy defaults a route does not set itself (`false` = off). */
+function normalizeRoute(
+  raw: RawRoute,
+  upstream: T.UpstreamConfig | undefined,
+  server: RawServer,
+): T.RouteConfig {
   const match = raw.match ?? {};
   const hosts = match.host === undefined ? [] : Array.isArray(match.host) ? match.host : [match.host];
   const host = raw.hostHeader ?? D.DEFAULT_HOST_HEADER;
@@ -175,9 +193,15 @@ function normalizeRoute(raw: RawRoute, upstream: T.UpstreamConfig | undefined): 
       body: raw.fallback.body ?? D.DEFAULT_FALLBACK.body,
       on: raw.fallback.on ?? [...D.DEFAULT_FALLBACK.on],
     },
+    websocket: raw.websocket ?? false,
     rateLimit: normalizeRateLimit(raw.rateLimit),
-    slowDown: normalizeSlowDown(raw.slowDown),
+    slowDown: normalizeSlowDown(inherit(raw.slowDown, server.slowDown)),
     cache: normalizeCache(raw.cache),
+    securityHeaders: normalizeSecurityHeaders(raw.securityHeaders, server.securityHeaders),
+    cors: normalizeCors(raw.cors, server.cors),
+    compression: normalizeCompression(raw.compression, server.compression),
+    headers: normalizeHeaders(raw.headers, server.headers),
+    fault: normalizeFault(raw.fault, server.fault),
   };
 }
 

@@ -34,7 +34,7 @@ export const VISIBLE_ASCII_PATTERN = '^[\\x21-\\x7E]+$';
 /** A browser origin (`https://app.example.com`, `https://*.example.com`, with a port or not) or `*`. */
 export const ORIGIN_PATTERN = '^(\\*|https?://(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?)$';
 /** A media type or range: `text/html`, `text/*`, `application/*+json`. */
-export const MEDIA_RANGE_PATTERN = "^[A-Za-z0-9!#$&^_.+-]+/(\\*|\\*\\+[A-Za-z0-9.-]+|[A-Za-z0-9!#$&^_.+-]+)$";
+export const MEDIA_RANGE_PATTERN = '^[A-Za-z0-9!#$&^_.+-]+/(\\*|\\*\\+[A-Za-z0-9.-]+|[A-Za-z0-9!#$&^_.+-]+)$';
 
 /** How each pattern reads in an "expected ..." message. */
 export const PATTERN_EXPECTATIONS: Readonly<Record<string, string>> = {

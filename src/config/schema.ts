@@ -40,8 +40,14 @@ import {
   Tokens,
   TargetUrl,
   Host,
+  Switchable,
 } from './schema-kit';
 import { CacheSchema, ServerCacheSchema } from '../policies/cache/config';
+import { CompressionSchema } from '../policies/compression/config';
+import { CorsSchema } from '../policies/cors/config';
+import { FaultSchema } from '../policies/fault/config';
+import { HeadersSchema } from '../policies/headers/config';
+import { SecurityHeadersSchema } from '../policies/security-headers/config';
 import { ConsumersSchema, RateLimitSchema, SlowDownSchema, TiersSchema } from '../policies/rate-limit/config';
 import { RedisSchema } from '../state/config';
 
@@ -74,6 +80,10 @@ const Server = OptObj('Listeners, limits and process settings.', {
     requestTimeout: Duration(L.requestTimeout, 'Time allowed to receive the whole request; 0 = none.'),
     keepAliveTimeout: Duration(L.keepAliveTimeout, 'Idle time before a keep-alive connection is closed.'),
     maxHeaderCount: Int(1, 10000, L.maxHeaderCount, 'Most request header fields accepted; more get 431.'),
+    requestBuffer: Size(
+      L.requestBuffer,
+      'Bodies up to this size are read whole and checked before anything goes upstream; 0 = stream all.',
+    ),
   }),
   drainDelay: Duration(
     D.DEFAULT_DRAIN_DELAY,
@@ -103,6 +113,13 @@ const Server = OptObj('Listeners, limits and process settings.', {
     ),
   }),
   cache: ServerCacheSchema,
+  // Edge policies: the default of every route; a route's own block (or `false`) replaces it.
+  securityHeaders: SecurityHeadersSchema,
+  cors: CorsSchema,
+  compression: CompressionSchema,
+  headers: HeadersSchema,
+  fault: FaultSchema,
+  slowDown: SlowDownSchema,
 });
 
 const CB = D.DEFAULT_CIRCUIT_BREAKER;
@@ -284,9 +301,18 @@ const Route = Obj('A route: which requests, which upstream, which policies.', {
   ),
   maxConcurrent: Int(1, undefined, undefined, 'Bulkhead for this route; absent = no limit.'),
   fallback: Fallback,
+  websocket: Bool(false, 'Allow WebSocket upgrades on this route; otherwise Upgrade is stripped.'),
   rateLimit: RateLimitSchema,
-  slowDown: SlowDownSchema,
+  slowDown: Switchable(
+    SlowDownSchema,
+    'Progressive delay before the hard limit; false = off (also for a server default).',
+  ),
   cache: CacheSchema,
+  securityHeaders: SecurityHeadersSchema,
+  cors: CorsSchema,
+  compression: CompressionSchema,
+  headers: HeadersSchema,
+  fault: FaultSchema,
 });
 
 /** The whole of gateway.yaml. */

@@ -4,6 +4,13 @@
  * and sizes are bytes (the unit is in the name); YAML strings such as `5s` or `10mb` never get
  * past `validate.ts`. Objects are deep-frozen by the loader.
  */
+import type { CompressionConfig } from '../policies/compression/config';
+import type { CorsConfig } from '../policies/cors/config';
+import type { FaultConfig } from '../policies/fault/config';
+import type { HeadersConfig } from '../policies/headers/config';
+import type { SecurityHeadersConfig } from '../policies/security-headers/config';
+
+export type { CompressionConfig, CorsConfig, FaultConfig, HeadersConfig, SecurityHeadersConfig };
 
 /** host:port a listener binds to. */
 export interface ListenAddress {
@@ -26,6 +33,8 @@ export interface ServerLimits {
   readonly keepAliveTimeoutMs: number;
   /** More request header fields than this: 431, never forwarded. */
   readonly maxHeaderCount: number;
+  /** Bodies up to this size are read whole before anything goes upstream; 0 = off. */
+  readonly requestBufferBytes: number;
 }
 
 export interface AdminConfig {
@@ -55,6 +64,16 @@ export interface ServerConfig {
   readonly overload: OverloadConfig;
   /** The response cache's memory bound. */
   readonly cache: { readonly maxBytes: number };
+  /**
+   * Edge policy defaults, already folded into every route that does not set its own (see
+   * RouteConfig); kept here for the answers made before a route matches (404) and for display.
+   */
+  readonly securityHeaders: SecurityHeadersConfig | undefined;
+  readonly cors: CorsConfig | undefined;
+  readonly compression: CompressionConfig | undefined;
+  readonly headers: HeadersConfig | undefined;
+  readonly fault: FaultConfig | undefined;
+  readonly slowDown: SlowDownConfig | undefined;
 }
 
 export interface TargetConfig {
@@ -249,10 +268,18 @@ export interface RouteConfig {
   readonly circuitBreaker: Omit<CircuitBreakerConfig, 'scope'> | undefined;
   readonly maxConcurrent: number | undefined;
   readonly fallback: FallbackConfig | undefined;
+  /** Whether WebSocket upgrades are proxied on this route (else Upgrade is stripped). */
+  readonly websocket: boolean;
   /** Empty = no rate limit. */
   readonly rateLimit: readonly RateLimitRule[];
   readonly slowDown: SlowDownConfig | undefined;
   readonly cache: CacheConfig | undefined;
+  /** Edge policies: the route's own block, else `server`'s; undefined = off. */
+  readonly securityHeaders: SecurityHeadersConfig | undefined;
+  readonly cors: CorsConfig | undefined;
+  readonly compression: CompressionConfig | undefined;
+  readonly headers: HeadersConfig | undefined;
+  readonly fault: FaultConfig | undefined;
 }
 
 export interface GatewayConfig {

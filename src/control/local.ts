@@ -166,7 +166,9 @@ export class LocalControl implements GatewayControl {
     }
     const breakers = breakersOf(upstream, route);
     if (breakers.length === 0)
-      throw notFound(`No circuit breaker on upstream "${upstreamName}"${route ? ` for route "${route}"` : ''}`);
+      throw notFound(
+        `No circuit breaker on upstream "${upstreamName}"${route ? ` for route "${route}"` : ''}`,
+      );
     return breakers;
   }
 

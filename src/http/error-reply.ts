@@ -35,15 +35,20 @@ export function errorHeaders(
   return headers;
 }
 
-/** Writes a complete error response; returns the body size for the access line. */
+/**
+ * Writes a complete error response; returns the body size for the access line. `extra` adds
+ * headers (the server-default edge headers of a refusal: pipeline/refusal-headers.ts).
+ */
 export function writeErrorReply(
   res: ServerResponse,
   err: GatewayError,
   reqId: string,
   close = false,
+  extra?: ReplyHeaders,
 ): number {
   const body = errorBody(err, reqId);
-  res.writeHead(err.status, errorHeaders(err, reqId, body.length, close));
+  const headers = errorHeaders(err, reqId, body.length, close);
+  res.writeHead(err.status, extra ? Object.assign(headers, extra) : headers);
   res.end(body);
   return body.length;
 }

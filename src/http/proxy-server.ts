@@ -47,6 +47,7 @@ export function createProxyServer(
   // Keep every header (past its default of 2,000 raw entries Node drops the rest yet frames the
   // body with them): the handler counts them and refuses more than maxHeaderCount with 431.
   server.maxHeadersCount = 0;
+  server.on('upgrade', handler.handleUpgrade);
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const length = Number(req.headers['content-length']);
     if (length > limits.maxBodyBytes) {

@@ -5,7 +5,7 @@
  * Reply to the client → one access line and the request metrics. Errors met in the chain come
  * back as Replies (pipeline/settle.ts); only refusals before a route matches are written raw.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import {
   BadRequestError,
@@ -28,17 +28,44 @@ import { normalizeTarget } from '../routing/normalize-path';
 import { writeErrorReply } from './error-reply';
 import { framingProblem, requestIdOf, upstreamRequestHeaders } from './headers';
 import { accessLine } from './access-line';
+import { bufferRequestBody } from './request-buffer';
 import { clientAddressOf } from './trust-proxy';
+import { isWebSocketUpgrade, WebSocketProxy } from './websocket';
+
+/** An `upgrade` event's socket and the bytes read past the head. */
+interface Upgrade {
+  readonly socket: Socket;
+  readonly head: Buffer;
+}
+
+/** The upstream header list as an object, plus the upgrade fields hop-by-hop removal took out. */
+function webSocketRequestHeaders(list: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!.toLowerCase();
+    headers[name] = headers[name] === undefined ? list[i + 1]! : `${headers[name]}, ${list[i + 1]!}`;
+  }
+  headers.connection = 'Upgrade';
+  headers.upgrade = 'websocket';
+  // No host in the list (hostHeader: target): Node's client sends the target's.
+  return headers;
+}
 
 const kExchange = Symbol('breakwater.exchange');
 const kHandler = Symbol('breakwater.handler');
 const kPipeline = Symbol('breakwater.pipeline');
+const kConnection = Symbol('breakwater.connection');
 /** A connection's requests in order: whether one is being handled, and those waiting behind it. */
 type PipelinedSocket = Socket & {
   [kPipeline]?: { busy: boolean; waiting: (IncomingMessage | ServerResponse)[] };
 };
 /** The response carries its exchange and handler so the shared close listener needs no closure. */
-type TrackedResponse = ServerResponse & { [kExchange]?: Exchange; [kHandler]?: RequestHandler };
+type TrackedResponse = ServerResponse & {
+  [kExchange]?: Exchange;
+  [kHandler]?: RequestHandler;
+  /** The connection, kept here: Node may have let go of req.socket by the time the exchange ends. */
+  [kConnection]?: PipelinedSocket;
+};
 
 const UNMATCHED = '_unmatched';
 const SLASH = 0x2f;
@@ -63,9 +90,29 @@ export class RequestHandler {
 
   constructor(
     public table: RouteTable,
-    private readonly events: RequestEvents & Pick<GatewayEvents, 'shed'>,
+    private readonly events: RequestEvents & Pick<GatewayEvents, 'shed' | 'websocket'>,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.webSockets = new WebSocketProxy(events);
+  }
+
+  /** WebSocket connections proxied on `websocket: true` routes. */
+  readonly webSockets: WebSocketProxy;
+
+  /**
+   * The `upgrade` listener. The upgrade is resolved like any request, with a response object on
+   * its socket so refusals are written the same way; on a `websocket: true` route a WebSocket is
+   * proxied, anything else is answered as a plain request with Upgrade stripped.
+   */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    // The parser has let go of this socket: nothing else will end it after the answer.
+    res.on('finish', () => socket.end());
+    socket.on('error', () => socket.destroy());
+    this.admit(req, res, { socket, head });
+  };
 
   /**
    * The `request` listener. Node emits every pipelined request of a connection at once; they
@@ -82,7 +129,7 @@ export class RequestHandler {
     this.admit(req, res);
   };
 
-  private admit(req: IncomingMessage, res: ServerResponse): void {
+  private admit(req: IncomingMessage, res: ServerResponse, upgrade?: Upgrade): void {
     const startedAt = performance.now();
     const reqId = requestIdOf(req);
     const table = this.table;
@@ -126,17 +173,53 @@ export class RequestHandler {
     res.on('close', onResponseClose);
     this.inflight++;
     this.events.requestStarted(route.name);
+    if (upgrade && route.upgrade && isWebSocketUpgrade(req)) return this.upgradeExchange(ex, upgrade);
     const socket = req.socket as PipelinedSocket;
     (socket[kPipeline] ??= { busy: false, waiting: [] }).busy = true;
+    (res as TrackedResponse)[kConnection] = socket;
     // A body is streamed as it arrives; waiting one turn lets Node's parser reject a malformed
     // first chunk (it often shares the packet with the headers) before anything goes upstream.
-    if (hasBody) setImmediate(runExchange, this, ex);
+    if (hasBody) this.receiveBody(ex, table.requestBufferBytes);
     else runExchange(this, ex);
-  };
+  }
+
+  /**
+   * Reads a body up to requestBuffer whole before the chain runs (nothing malformed reaches an
+   * upstream); a larger one streams. Either way the chain starts no earlier than the next turn,
+   * which lets Node's parser reject a malformed first chunk that shared the headers' packet.
+   */
+  private receiveBody(ex: Exchange, maxBytes: number): void {
+    const reading =
+      maxBytes > 0 ? bufferRequestBody(ex.req, maxBytes, ex.route.maxBodyBytes, ex.deadlineAt) : undefined;
+    if (!reading) return void setImmediate(runExchange, this, ex);
+    reading.then(
+      (read) => {
+        if ('body' in read) ex.body = read.body;
+        else ex.bodyPrefix = read.prefix;
+        runExchange(this, ex);
+      },
+      (err: unknown) => {
+        // A malformed body was answered 400 by the parser's clientError path already.
+        if (!ex.clientGone) this.commit(ex, errorReply(ex, err));
+      },
+    );
+  }
+
+  /** Passes an upgrade through its route's checks, then hands it to the WebSocket proxy. */
+  private upgradeExchange(ex: Exchange, { socket, head }: Upgrade): void {
+    const route = ex.route as CompiledRoute;
+    route.upgrade!(ex).then(
+      (reply) => {
+        if (reply.status !== 101 || reply.source !== 'upstream') return this.commit(ex, reply);
+        const headers = webSocketRequestHeaders(ex.upstreamHeaders);
+        this.webSockets.connect(ex, socket, head, headers, this);
+      },
+      (err: unknown) => this.commit(ex, errorReply(ex, err)),
+    );
+  }
 
   /** Starts the next pipelined request of a connection once the one before it has finished. */
-  private nextOnConnection(socket: PipelinedSocket | null): void {
-    // null once Node has detached the socket from a request it answered itself (clientError).
+  private nextOnConnection(socket: PipelinedSocket | undefined): void {
     const line = socket?.[kPipeline];
     if (!line) return;
     line.busy = false;
@@ -204,7 +287,7 @@ export class RequestHandler {
     this.log.info(accessLine(ex, durationMs));
     this.inflight--;
     // Before the idle check, so a drain does not close the pools under a request still queued.
-    this.nextOnConnection(ex.req.socket as PipelinedSocket | null);
+    this.nextOnConnection(res[kConnection]);
     if (this.inflight === 0 && this.idleWaiter) {
       this.idleWaiter();
       this.idleWaiter = undefined;
@@ -268,7 +351,7 @@ export class RequestHandler {
   ): void {
     // An unread body would otherwise be drained from the socket to keep it alive.
     const close = this.draining || !req.complete;
-    const bytes = writeErrorReply(res, err, reqId, close);
+    const bytes = writeErrorReply(res, err, reqId, close, this.table.refusalHeaders?.(req));
     const durationMs = performance.now() - startedAt;
     const routeName = route?.name ?? UNMATCHED;
     this.events.requestFinished(

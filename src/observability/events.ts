@@ -51,6 +51,10 @@ export interface GatewayEvents {
   cacheBytes(bytes: number): void;
   /** Redis connection went up or down. */
   redisUp(up: boolean): void;
+  /** A WebSocket opened (+1) or closed (-1) through a route. */
+  websocket(route: string, delta: 1 | -1): void;
+  /** The fault policy delayed or aborted a request (chaos drill). */
+  faultInjected(route: string, kind: 'delay' | 'abort'): void;
 }
 
 /** What the HTTP server reports about client requests. */
@@ -76,4 +80,6 @@ export const NO_EVENTS: GatewayEvents = {
   cacheResult: () => undefined,
   cacheBytes: () => undefined,
   redisUp: () => undefined,
+  websocket: () => undefined,
+  faultInjected: () => undefined,
 };

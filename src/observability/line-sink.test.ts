@@ -25,7 +25,8 @@ describe('LineSink', () => {
     const sink = new LineSink(fd);
     sink.write('{"quiet":true}\n');
     const deadline = Date.now() + 3000;
-    while (readFileSync(file, 'utf8') === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (readFileSync(file, 'utf8') === '' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(readFileSync(file, 'utf8')).toBe('{"quiet":true}\n');
     sink.flushSync();
     closeSync(fd);

@@ -4,7 +4,21 @@
  * Names follow DESIGN.md (prefix breakwater_, base units, _total counters); label values
  * come from config names, never from raw paths or client input.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** breakwater's version from package.json (dist/ and src/ both sit one level below it). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 const PREFIX = 'breakwater_';
 /** Seconds; from 1 ms to 10 s, the range a proxied request lives in. */
@@ -158,6 +172,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly faultsInjected = new Counter({
+    name: `${PREFIX}faults_injected_total`,
+    help: 'Faults injected by the fault policy (chaos drills), by route and kind (delay, abort).',
+    labelNames: ['route', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly cacheRequests = new Counter({
     name: `${PREFIX}cache_requests_total`,
     help: 'Requests on cached routes, by how the cache answered (hit, miss, stale, bypass, revalidated).',
@@ -168,6 +189,13 @@ export class GatewayMetrics {
   readonly cacheBytes = new Gauge({
     name: `${PREFIX}cache_bytes`,
     help: 'Bytes of responses held by the memory cache.',
+    registers: [this.registry],
+  });
+
+  readonly websocketConnections = new Gauge({
+    name: `${PREFIX}websocket_connections`,
+    help: 'WebSocket connections open through the gateway, by route.',
+    labelNames: ['route'] as const,
     registers: [this.registry],
   });
 
@@ -220,8 +248,17 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly buildInfo = new Gauge({
+    name: `${PREFIX}build_info`,
+    help: 'Always 1; the labels say which breakwater and which Node.js are running.',
+    labelNames: ['version', 'node'] as const,
+    aggregator: 'max',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.buildInfo.labels(packageVersion(), process.versions.node).set(1);
     // These three are gauges named *_total, which `promtool check metrics` rejects; the same
     // numbers stay available per type as nodejs_active_handles / _requests / _resources.
     for (const name of PROMTOOL_REJECTED_DEFAULTS) this.registry.removeSingleMetric(name);

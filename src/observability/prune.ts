@@ -6,7 +6,7 @@
  * may report under the old names after the swap, so the gateway prunes again until they are
  * done (`SeriesPruner`).
  */
-import type { Registry } from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 import type { RouteTable } from '../pipeline/route-table';
 
 /** The names the running config uses. */
@@ -36,7 +36,7 @@ export function liveNames(table: RouteTable): LiveNames {
  * (`breaker`: circuit_*) the route label is the breaker's: a route name or "*".
  */
 export function isLive(
-  labels: Readonly<Record<string, string | number>>,
+  labels: Readonly<Record<string, string | number | undefined>>,
   live: LiveNames,
   breaker = false,
 ): boolean {
@@ -53,17 +53,18 @@ export function isLive(
 /** Removes every series whose labels are not live; returns how many label sets went. */
 export async function pruneSeries(registry: Registry, live: LiveNames): Promise<number> {
   let removed = 0;
-  for (const metric of registry.getMetricsAsArray()) {
+  // getMetricsAsArray() is typed as plain descriptions; the objects are the metrics themselves.
+  for (const metric of registry.getMetricsAsArray() as unknown as Metric[]) {
     const { name, values } = await metric.get();
     const breaker = name.includes('_circuit_');
-    const dead = new Map<string, Record<string, string | number>>();
+    const dead = new Map<string, Record<string, string | number | undefined>>();
     for (const { labels } of values) {
       if (!('route' in labels || 'upstream' in labels)) continue;
       // Histogram buckets carry `le`; the series is the label set without it.
       const { le: _le, ...series } = labels;
       if (!isLive(series, live, breaker)) dead.set(JSON.stringify(series), series);
     }
-    for (const labels of dead.values()) (metric as { remove(labels: object): void }).remove(labels);
+    for (const labels of dead.values()) metric.remove(labels as Record<string, string | number>);
     removed += dead.size;
   }
   return removed;

@@ -212,6 +212,14 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
     this.metrics.redisUp.set(up ? 1 : 0);
   }
 
+  websocket(route: string, delta: 1 | -1): void {
+    this.metrics.websocketConnections.labels(route).inc(delta);
+  }
+
+  faultInjected(route: string, kind: 'delay' | 'abort'): void {
+    this.metrics.faultsInjected.labels(route, kind).inc();
+  }
+
   /** Pushes the plain counts into prom-client; runs before every collect (scrape). */
   private sync(): void {
     for (const count of this.allCounts) {

@@ -14,15 +14,23 @@ import { compileRewrite } from '../routing/rewrite';
 import { bulkhead } from '../policies/bulkhead';
 import { EventLoopMonitor } from '../policies/bulkhead/event-loop-monitor';
 import { cache } from '../policies/cache';
+import { cacheInvalidation } from '../policies/cache/invalidate';
 import { circuitBreaker } from '../policies/circuit-breaker';
+import { compression } from '../policies/compression';
+import { cors, preflightMethod } from '../policies/cors';
 import { fallback } from '../policies/fallback';
+import { fault } from '../policies/fault';
+import { headers } from '../policies/headers';
 import { rateLimitFactory, slowDown } from '../policies/rate-limit';
 import { retry } from '../policies/retry';
+import { securityHeaders } from '../policies/security-headers';
 import type { SharedState } from '../state/shared-state';
+import { upgradeAllowed } from '../http/websocket';
 import { createForwarder } from '../upstream/forward';
 import { Upstream } from '../upstream/upstream';
 import type { CompiledRoute } from './compiled-route';
 import { compose } from './compose';
+import { compileRefusalHeaders } from './refusal-headers';
 import type { RouteTable } from './route-table';
 import { SYSTEM_CLOCK, type Next, type Stage, type StageDeps, type StageFactory } from './stage';
 import { StateStore } from './state-store';
@@ -42,6 +50,14 @@ export interface BuildOptions {
  */
 export function pipeline(config: GatewayConfig, log?: Logger): readonly StageFactory<unknown>[] {
   return [
+    // Outermost: a preflight is answered before anything counts it; every answer (429 included) gets CORS.
+    cors,
+    // Every answer of the route, the gateway's own included, gets them.
+    securityHeaders,
+    // Request changes before anything goes upstream; response changes on every answer.
+    headers,
+    // Outside the rate limit and cache: every answer can be compressed, stored bodies stay identity.
+    compression,
     // Cheapest rejection first: a client over its limit costs a counter, nothing else.
     rateLimitFactory(config.consumers, config.tiers, log),
     // Right after the limit it slows: a delayed request has already been counted.
@@ -50,6 +66,10 @@ export function pipeline(config: GatewayConfig, log?: Logger): readonly StageFac
     fallback,
     // Fresh hits skip everything below; on failure a stale entry answers before the fallback.
     cache,
+    // Routes without a cache: a successful write still drops the cached copies of its URL.
+    cacheInvalidation(config),
+    // Below the cache and fallback (a fault looks like an upstream failure to them), above the bulkhead (no slot taken).
+    fault,
     // Before retries: one request holds one slot however many attempts it makes; sheds cheaply.
     bulkhead,
     // Inside the bulkhead, outside the breaker: every attempt goes through (and is counted by) the breaker.
@@ -84,21 +104,28 @@ export function buildRouteTable(
   const byConfig = new Map<RouteConfig, CompiledRoute>(routes.map((r) => [r.config, r]));
   const router = compileRouter(config.routes);
   const lagLimitMs = config.server.overload.maxEventLoopDelayMs;
+  const trust = compileTrustProxy(config.server.trustProxy);
   return {
     config,
     version: configVersion(config),
     routes,
     upstreams,
     state,
-    trust: compileTrustProxy(config.server.trustProxy),
+    trust,
+    refusalHeaders: compileRefusalHeaders(config.server, trust),
     maxRawHeaders: config.server.limits.maxHeaderCount * 2,
+    requestBufferBytes: config.server.limits.requestBufferBytes,
     overload:
       lagLimitMs > 0
         ? state.keep(`event-loop:${lagLimitMs}`, () => new EventLoopMonitor(lagLimitMs))
         : undefined,
     match(host, path, method, headers) {
       const matched = router.match(host, path, method, headers);
-      return matched && byConfig.get(matched);
+      if (matched) return byConfig.get(matched);
+      // A CORS preflight goes to the route of the method it asks about, when that route answers CORS.
+      const asked = preflightMethod(method, headers);
+      const preflighted = asked === undefined ? undefined : router.match(host, path, asked, headers);
+      return preflighted?.cors ? byConfig.get(preflighted) : undefined;
     },
   };
 }
@@ -138,6 +165,9 @@ export function createStage<C>(
     : factory.create(slice, deps, { route: route.name, upstream: upstream.name });
 }
 
+/** The stages a WebSocket upgrade passes: the rest (cache, retries, breaker) are about HTTP answers. */
+const UPGRADE_KINDS: ReadonlySet<string> = new Set(['rate-limit', 'slow-down']);
+
 function compileRoute(
   route: RouteConfig,
   upstream: Upstream,
@@ -147,12 +177,14 @@ function compileRoute(
   forward: Next,
 ): CompiledRoute {
   const stages: Stage[] = [];
+  const upgradeStages: Stage[] = [];
   const chain: string[] = [];
   for (const factory of factories) {
     const stage = createStage(factory, route, upstream, deps, config.server);
     if (stage) {
       stages.push(stage);
       chain.push(factory.kind);
+      if (UPGRADE_KINDS.has(factory.kind)) upgradeStages.push(stage);
     }
   }
   chain.push('forward');
@@ -164,6 +196,7 @@ function compileRoute(
     rewrite: compileRewrite(route.rewrite),
     hostHeader: hostHeaderFor(route),
     handle: compose(stages, forward),
+    upgrade: route.websocket ? compose(upgradeStages, upgradeAllowed) : undefined,
     maxBodyBytes: config.server.limits.maxBodyBytes,
     chain,
   };
@@ -197,7 +230,7 @@ export function upstreamChanges(
   };
 }
 
-function configVersion(config: GatewayConfig): string {
+export function configVersion(config: GatewayConfig): string {
   const { source: _source, ...rest } = config;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 12);
 }

@@ -17,6 +17,8 @@ export interface CompiledRoute extends RouteRef {
   readonly hostHeader: (req: IncomingMessage, upstream: Upstream) => string | undefined;
   /** The composed chain, terminal forwarder included. */
   readonly handle: Next;
+  /** `websocket: true`: the checks an upgrade passes (rate limit, slowDown) before it is proxied. */
+  readonly upgrade: Next | undefined;
   /** Stage kinds in order, for `breakwater routes` and logs. */
   readonly chain: readonly string[];
 }

@@ -34,8 +34,10 @@ export class Exchange {
   tryDeadlineAt = Infinity;
   /** The target of the previous attempt, which the balancer avoids when it can. */
   lastTarget: Target | undefined = undefined;
-  /** Request body held for replay (retry), when it was small enough to buffer. */
+  /** Request body held whole (requestBuffer, or retry's replay buffer), when small enough. */
   body: Buffer | undefined = undefined;
+  /** The start of a body too large for requestBuffer, already read; the rest is still in req. */
+  bodyPrefix: readonly Buffer[] | undefined = undefined;
   /** Access-line fields filled in as the request moves on. */
   target = '';
   status = 0;

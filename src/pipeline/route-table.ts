@@ -9,6 +9,7 @@ import type { TrustCheck } from '../http/trust-proxy';
 import type { EventLoopMonitor } from '../policies/bulkhead/event-loop-monitor';
 import type { Upstream } from '../upstream/upstream';
 import type { CompiledRoute } from './compiled-route';
+import type { RefusalHeaders } from './refusal-headers';
 import type { StateStore } from './state-store';
 
 export interface RouteTable {
@@ -18,8 +19,12 @@ export interface RouteTable {
   readonly routes: readonly CompiledRoute[];
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly trust: TrustCheck;
+  /** Server-default security and CORS headers for answers made before a route matched; undefined = none. */
+  readonly refusalHeaders: RefusalHeaders | undefined;
   /** `limits.maxHeaderCount` × 2: the longest `req.rawHeaders` (name, value, …) accepted. */
   readonly maxRawHeaders: number;
+  /** `limits.requestBuffer`: bodies up to this size are read whole before forwarding; 0 = off. */
+  readonly requestBufferBytes: number;
   /** Event-loop lag watch; the handler sheds before routing while it says overloaded. undefined = off. */
   readonly overload: EventLoopMonitor | undefined;
   /** Policy state carried to the next build on reload. */

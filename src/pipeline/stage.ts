@@ -102,6 +102,7 @@ export type StageKind =
   | 'slow-down'
   | 'fallback'
   | 'cache'
+  | 'cache-invalidate'
   | 'fault'
   | 'bulkhead'
   | 'retry'

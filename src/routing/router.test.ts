@@ -14,9 +14,15 @@ function route(name: string, match: Partial<RouteMatch> = {}): RouteConfig {
     circuitBreaker: undefined,
     maxConcurrent: undefined,
     fallback: undefined,
+    websocket: false,
     rateLimit: [],
     slowDown: undefined,
     cache: undefined,
+    securityHeaders: undefined,
+    cors: undefined,
+    compression: undefined,
+    headers: undefined,
+    fault: undefined,
   };
 }
 

@@ -50,7 +50,12 @@ routes:
   });
 
   it('slowloris headers: 408 about headersTimeout after the connection opened', async () => {
-    const { reply, afterMs } = await slowClient(gw.port, 'GET / HTTP/1.1\r\n', 'X-Slow: ' + 'a'.repeat(100), 100);
+    const { reply, afterMs } = await slowClient(
+      gw.port,
+      'GET / HTTP/1.1\r\n',
+      'X-Slow: ' + 'a'.repeat(100),
+      100,
+    );
     expect(statusOf(reply)).toBe(408);
     expect(afterMs).toBeGreaterThan(900);
     expect(afterMs).toBeLessThan(3000 * 1.5);

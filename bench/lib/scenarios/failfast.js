@@ -1,12 +1,14 @@
 'use strict';
-// Responses breakwater makes itself: 503 from an open breaker and 429 from a spent rate limit,
-// measured on one process interleaved with plain proxying (route /), so the ratio is clean.
+// Scenario 6: the 503 breakwater makes itself when a breaker is open, measured on one process
+// interleaved with plain proxying (route /), so the ratio is clean. (The 429 of a spent rate
+// limit is scenario 7, scenarios/ratelimit.js.)
 const { CONFIGS } = require('../breakwater');
 const variants = require('../variants');
 const procs = require('../procs');
 const { interleave } = require('../measure');
 const stats = require('../stats');
 
+/** Status and gateway error code (`error.code` of the JSON body) of one GET. */
 async function probe(url) {
   const r = await procs.httpStatus(url, 3000);
   let code = null;
@@ -25,11 +27,6 @@ async function primeBreaker(url) {
   return probe(url + '/dead');
 }
 
-async function primeLimit(url) {
-  await procs.httpStatus(url + '/limited', 3000); // spends the only request of the window
-  return probe(url + '/limited');
-}
-
 function row(v, plainRps, probeBefore, probeAfter) {
   return {
     id: v.id,
@@ -43,59 +40,27 @@ function row(v, plainRps, probeBefore, probeAfter) {
   };
 }
 
-const WITHOUT_LIMIT = 'route /limited left out: validate rejected rateLimit';
-
-async function run(ctx, { breaker, ratelimit }) {
-  const attempts = [{ build: (p) => CONFIGS.failFast(p, { rateLimit: true }) }];
-  if (ratelimit)
-    attempts.push({ build: (p) => CONFIGS.failFast(p, { rateLimit: false }), note: WITHOUT_LIMIT });
-  const bw = await variants.breakwater(ctx, 'bw-failfast', 'breakwater', attempts);
-  const out = { breaker: { kind: 'failfast' }, ratelimit: { kind: 'failfast' } };
-  if (bw.skipped) {
-    out.breaker.skippedAll = out.ratelimit.skippedAll = bw.skipped;
-    return out;
-  }
-  const hasLimit = bw.note !== WITHOUT_LIMIT;
-  if (!hasLimit) out.ratelimit.skippedAll = `validate rejected rateLimit {key: route}: ${bw.rejected[0]}`;
-  if (!breaker && !hasLimit) {
-    await procs.stop(bw.proc); // nothing left to compare plain proxying with
-    return out;
-  }
+async function run(ctx) {
+  const out = { kind: 'failfast' };
+  const bw = await variants.breakwater(ctx, 'bw-failfast', 'breakwater', [{ build: CONFIGS.failFast }]);
+  if (bw.skipped) return { ...out, skippedAll: bw.skipped };
   const on = (id, label, path) => ({ id, label, path, url: bw.url, pid: bw.pid, proc: bw.proc });
-  const list = [on('plain', 'plain proxied (route /)', '/')];
-  const probes = {};
-  if (breaker) {
-    list.push(on('breaker-open', 'breaker open: fail-fast 503 (route /dead)', '/dead'));
-    probes['breaker-open'] = await primeBreaker(bw.url);
-  }
-  if (ratelimit && hasLimit) {
-    list.push(on('rate-limited', 'rate limit spent: 429 (route /limited)', '/limited'));
-    probes['rate-limited'] = await primeLimit(bw.url);
-  }
+  const plain = on('plain', 'plain proxied (route /)', '/');
+  const open = on('breaker-open', 'breaker open: fail-fast 503 (route /dead)', '/dead');
+  const before = await primeBreaker(bw.url);
+  let after;
   try {
-    await interleave(ctx, 'failfast', list);
-    for (const v of list.slice(1)) probes[`${v.id}:after`] = await probe(bw.url + v.path);
+    await interleave(ctx, 'breaker', [plain, open]);
+    after = await probe(bw.url + '/dead');
   } finally {
     await procs.stop(bw.proc);
   }
-  const plainRps = list[0].summary?.rps;
-  const mk = (id) => {
-    const v = list.find((x) => x.id === id);
-    return [row(list[0], plainRps), row(v, plainRps, probes[id], probes[`${id}:after`])];
-  };
-  if (breaker) {
-    out.breaker.rows = mk('breaker-open');
-    if (probes['breaker-open'].code !== 'CIRCUIT_OPEN') {
-      out.breaker.note =
-        'The breaker did not open after priming (see the probe): the /dead row is the rate of proxied failures, not of fail-fast 503s.';
-    }
-  }
-  if (ratelimit && hasLimit) {
-    out.ratelimit.rows = mk('rate-limited');
-    if (probes['rate-limited'].status !== 429)
-      out.ratelimit.note = 'The limit did not answer 429 after priming (see the probe).';
+  out.rows = [row(plain, plain.summary?.rps), row(open, plain.summary?.rps, before, after)];
+  if (before.code !== 'CIRCUIT_OPEN') {
+    out.note =
+      'The breaker did not open after priming (see the probe): the /dead row is the rate of proxied failures, not of fail-fast 503s.';
   }
   return out;
 }
 
-module.exports = { run };
+module.exports = { run, probe };

@@ -6,15 +6,28 @@ const { interleave } = require('../measure');
 const stats = require('../stats');
 
 const BW_PLAIN = { build: CONFIGS.plain };
+const FLOOR_ID = 'node-floor';
+const FLOOR_RATIO = 'vs Node floor';
 
-function bwFullChain(ctx) {
-  return variants.breakwater(ctx, 'bw-full', 'breakwater full chain', [
-    { build: (p) => CONFIGS.fullChain(p) },
+// The full chain's load goes to /nostore (origin: `Cache-Control: no-store`): its cache block
+// looks up every request, misses, and forwards it. Older builds without `cache` or `rateLimit`
+// fall back to the chain without them, and the row says so.
+const FULL_CHAIN_PATH = '/nostore';
+
+async function bwFullChain(ctx) {
+  const v = await variants.breakwater(ctx, 'bw-full', 'breakwater full chain', [
+    { build: (p) => CONFIGS.fullChain(p), note: `GET ${FULL_CHAIN_PATH}` },
     {
-      build: (p) => CONFIGS.fullChain(p, { rateLimit: false }),
-      note: 'without rateLimit: validate rejected it',
+      build: (p) => CONFIGS.fullChain(p, { cache: false }),
+      note: 'GET /, without cache: validate rejected it',
+    },
+    {
+      build: (p) => CONFIGS.fullChain(p, { rateLimit: false, cache: false }),
+      note: 'GET /, without rateLimit and cache: validate rejected them',
     },
   ]);
+  if (v.note === `GET ${FULL_CHAIN_PATH}`) v.path = FULL_CHAIN_PATH;
+  return v;
 }
 
 const ROUTES_1000 = (c) =>
@@ -22,18 +35,23 @@ const ROUTES_1000 = (c) =>
     { build: CONFIGS.routes1000 },
   ]);
 
-// Rows for the report: every variant, measured or skipped, with its ratio to the baseline row.
+// Rows for the report: every variant, measured or skipped, with its ratio to the baseline row
+// and, when the Node floor ran, to the floor.
 function rows(list, baselineId) {
-  const base = list.find((v) => v.id === baselineId)?.summary?.rps;
+  const rps = (id) => list.find((v) => v.id === id)?.summary?.rps;
+  const base = rps(baselineId);
+  const floor = rps(FLOOR_ID);
   return list.map((v) => ({
     id: v.id,
     label: v.label,
     skipped: v.skipped,
     note: v.note,
+    path: v.path,
     nodePeer: v.nodePeer,
     summary: v.summary,
     runs: v.runs,
     vsBase: v.summary && v.id !== baselineId ? stats.ratio(v.summary.rps, base) : null,
+    vsFloor: v.summary && v.id !== FLOOR_ID ? stats.ratio(v.summary.rps, floor) : null,
   }));
 }
 
@@ -59,15 +77,32 @@ async function tiny(ctx, { withRoutes = false } = {}) {
       variants.breakwater(c, 'bw-workers2', 'breakwater plain, workers: 2', [{ build: CONFIGS.workers2 }]),
   ];
   if (withRoutes) specs.push(ROUTES_1000);
-  const list = await variants.startSet(ctx, { breakwater: specs });
-  return { kind: 'load', ratioLabel: 'vs direct', rows: await measure(ctx, 'tiny', list, '/') };
+  const list = await variants.startSet(ctx, { floor: true, breakwater: specs });
+  const full = list.find((v) => v.id === 'bw-full');
+  return {
+    kind: 'load',
+    ratioLabel: 'vs direct',
+    floorLabel: FLOOR_RATIO,
+    rows: await measure(ctx, 'tiny', list, '/'),
+    note:
+      full?.path === FULL_CHAIN_PATH
+        ? `The full chain's load is \`GET ${FULL_CHAIN_PATH}\`: the same 13 bytes as \`GET /\`, plus ` +
+          '`Cache-Control: no-store` from the origin, so its cache lookup misses on every request and nothing is stored.'
+        : undefined,
+  };
 }
 
 async function big(ctx) {
   const list = await variants.startSet(ctx, {
+    floor: true,
     breakwater: [(c) => variants.breakwater(c, 'bw-plain', 'breakwater plain', [BW_PLAIN])],
   });
-  return { kind: 'load', ratioLabel: 'vs direct', rows: await measure(ctx, '64k', list, '/64k') };
+  return {
+    kind: 'load',
+    ratioLabel: 'vs direct',
+    floorLabel: FLOOR_RATIO,
+    rows: await measure(ctx, '64k', list, '/64k'),
+  };
 }
 
 const ROUTES_RATIO = 'vs 1 route';

@@ -8,18 +8,13 @@
  */
 import type { CacheConfig, StatusRange } from '../../config/types';
 import type { StageFactory } from '../../pipeline/stage';
-import type { StateStore } from '../../pipeline/state-store';
-import type { GatewayEvents } from '../../observability/events';
 import { CachePolicy } from './policy';
-import { CacheStore } from './store';
+import { cacheStore } from './store';
 
 /** The failure statuses of an upstream we cannot find (never the case in a validated config). */
 const SERVER_ERRORS: readonly StatusRange[] = [{ from: 500, to: 599 }];
 
-/** The gateway's response store for `maxBytes` (the admin API's purge reaches it the same way). */
-export function cacheStore(state: StateStore, maxBytes: number, events: GatewayEvents): CacheStore {
-  return state.keep(`cache-store:${maxBytes}`, () => new CacheStore(maxBytes, events));
-}
+export { cacheStore } from './store';
 
 export const cache: StageFactory<CacheConfig> = {
   kind: 'cache',

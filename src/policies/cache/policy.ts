@@ -20,6 +20,7 @@ import type { Fill } from './coalescer';
 import { hasUnhandledPrecondition } from './conditional';
 import type { CacheEntry } from './entry';
 import { Fetcher } from './fetcher';
+import { invalidateAfter } from './invalidate';
 import { cacheKey, hostOf, type CacheKey } from './key';
 import { Responder } from './responder';
 import type { CacheStore } from './store';
@@ -37,17 +38,6 @@ function asksValidation(rcc: RequestDirectives): boolean {
 function forwardReason(entry: CacheEntry | undefined, now: number): Forward {
   if (entry === undefined) return 'miss';
   return !entry.noCache && remainingMs(entry, now) > 0 ? 'request' : 'stale';
-}
-
-/** The path of a Location / Content-Location on the request's own host, else undefined (§4.4). */
-function sameHostPath(value: string, host: string, base: string): string | undefined {
-  if (host === '') return undefined;
-  try {
-    const url = new URL(value, `http://${host}${base}`);
-    return url.host.toLowerCase() === host ? url.pathname + url.search : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Whole seconds for Cache-Status `ttl` (negative once stale). */
@@ -181,12 +171,6 @@ export class CachePolicy {
   }
 
   private invalidate(ex: Exchange, reply: Reply): void {
-    const host = hostOf(ex.req.headers.host);
-    this.store.invalidate(host, ex.upstreamPath);
-    for (const name of ['location', 'content-location']) {
-      const value = reply.headers[name];
-      const path = typeof value === 'string' ? sameHostPath(value, host, ex.upstreamPath) : undefined;
-      if (path !== undefined && path !== ex.upstreamPath) this.store.invalidate(host, path);
-    }
+    invalidateAfter(this.store, ex, reply);
   }
 }

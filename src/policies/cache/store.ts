@@ -7,7 +7,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { GatewayEvents } from '../../observability/events';
-import type { Disposable } from '../../pipeline/state-store';
+import type { Disposable, StateStore } from '../../pipeline/state-store';
 import type { SharedState } from '../../state/shared-state';
 import { Coalescer } from './coalescer';
 import type { CacheEntry } from './entry';
@@ -193,4 +193,9 @@ function sum(entries: readonly CacheEntry[]): number {
   let bytes = 0;
   for (const entry of entries) bytes += entry.size;
   return bytes;
+}
+
+/** The gateway's response store for `maxBytes` (the admin API's purge reaches it the same way). */
+export function cacheStore(state: StateStore, maxBytes: number, events: GatewayEvents): CacheStore {
+  return state.keep(`cache-store:${maxBytes}`, () => new CacheStore(maxBytes, events));
 }

@@ -5,7 +5,7 @@
  * A breaker is created when the config is built and handed back unchanged by the next build
  * while its upstream, route label and settings stay the same (StateStore), so a reload does not
  * close an open breaker. It reports its state to metrics and to /health (upstream.breakers).
- * The admin API resets breakers and forces them open (`resetBreakers`, `openBreakers`).
+ * The admin API (control/local.ts) finds them with `breakersOf`, then resets them or forces them open.
  */
 import CircuitBreaker from 'opossum';
 import type { CircuitBreakerConfig, StatusRange } from '../../config/types';
@@ -211,15 +211,5 @@ export function breakersOf(upstream: Upstream, route?: string): Breaker[] {
 export function resetBreakers(upstream: Upstream, route?: string): number {
   const breakers = breakersOf(upstream, route);
   for (const breaker of breakers) breaker.reset();
-  return breakers.length;
-}
-
-/**
- * Forces every breaker of `upstream` (or `route`'s) open until reset (POST
- * /admin/breakers/{upstream}/open). Returns how many breakers were opened.
- */
-export function openBreakers(upstream: Upstream, route?: string): number {
-  const breakers = breakersOf(upstream, route);
-  for (const breaker of breakers) breaker.forceOpen();
   return breakers.length;
 }

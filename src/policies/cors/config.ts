@@ -77,6 +77,7 @@ export function normalizeCors(
     headers: raw.headers && lower(raw.headers),
     exposeHeaders: lower(raw.exposeHeaders ?? []),
     credentials: raw.credentials ?? false,
-    maxAgeSeconds: raw.maxAge === undefined ? undefined : Math.floor(unwrap(parseDuration(raw.maxAge)) / 1000),
+    maxAgeSeconds:
+      raw.maxAge === undefined ? undefined : Math.floor(unwrap(parseDuration(raw.maxAge)) / 1000),
   };
 }

@@ -74,7 +74,7 @@ export class CorsPolicy {
     if (this.preflightVary !== '') headers.vary = this.preflightVary;
     // A preflight has no body; one that came with an unread body would be drained to keep the
     // connection, so close it instead (as the gateway's error answers do).
-    if (!ex.req.complete) headers.connection = 'close';
+    if (ex.hasBody && !ex.req.complete) headers.connection = 'close';
     if (this.origins.matches(origin)) {
       headers[ALLOW_ORIGIN] = this.anyOrigin ? '*' : origin;
       if (this.credentials) headers[ALLOW_CREDENTIALS] = 'true';

@@ -29,9 +29,10 @@ const HOP_BY_HOP = new Set([
 export function forbiddenReason(name: string, side: 'request' | 'response'): string | undefined {
   if (HOP_BY_HOP.has(name)) return 'is hop-by-hop: it belongs to one connection and is never forwarded';
   if (name === 'content-length') return 'frames the body; the gateway sets it';
-  if (name === 'x-request-id') return 'is managed by the gateway (kept from the client when sane, else generated)';
+  if (name === 'x-request-id')
+    return 'is managed by the gateway (kept from the client when sane, else generated)';
   if (side === 'response') return undefined;
-  if (name === 'host') return 'is set by the route's hostHeader option';
+  if (name === 'host') return 'is set by the hostHeader option of the route';
   if (name.startsWith('x-forwarded-'))
     return 'is set by the gateway (server.trustProxy decides whose values are kept)';
   return undefined;
@@ -58,7 +59,13 @@ function checkBlock(block: Rec | undefined, at: readonly (string | number)[], is
   }
 }
 
-function report(name: string, side: 'request' | 'response', pointer: string, where: 'key' | 'value', issues: Issues): void {
+function report(
+  name: string,
+  side: 'request' | 'response',
+  pointer: string,
+  where: 'key' | 'value',
+  issues: Issues,
+): void {
   const reason = forbiddenReason(name.toLowerCase(), side);
   if (reason) issues.add(pointer, `${name} ${reason}`, where);
 }

@@ -21,7 +21,7 @@ const HeaderChanges = (side: 'request' | 'response', where: string) =>
 
 const HeadersBlock = Obj('Header changes both ways.', {
   request: HeaderChanges('request', 'sent to the upstream'),
-  response: HeaderChanges('response', 'sent to the client (every answer, the gateway's own included)'),
+  response: HeaderChanges('response', "sent to the client (every answer, also the gateway's own)"),
 });
 
 export const HeadersSchema = Switchable(
@@ -66,6 +66,8 @@ function changes(raw: RawChanges | undefined): HeaderChangesConfig | undefined {
     remove: (raw.remove ?? []).map((name) => name.toLowerCase()),
   };
   const empty =
-    Object.keys(result.set).length === 0 && Object.keys(result.add).length === 0 && result.remove.length === 0;
+    Object.keys(result.set).length === 0 &&
+    Object.keys(result.add).length === 0 &&
+    result.remove.length === 0;
   return empty ? undefined : result;
 }

@@ -7,8 +7,10 @@
  * the cache's included. `headers: { request: {set, add, remove}, response: {set, add, remove} }`,
  * applied in that order: remove, then set (replaces), then add (keeps what is there).
  * Names the gateway manages (hop-by-hop, Content-Length, Host, X-Forwarded-*, X-Request-Id)
- * are refused at validation (`checks.ts`). A response `remove` also removes what `cors` or
- * `securityHeaders` add, since those run outside this stage: it removes what the upstream sent.
+ * are refused at validation (`checks.ts`). `cors` and `securityHeaders` run outside this stage,
+ * so they see its result: a `set: {x-frame-options: SAMEORIGIN}` here wins over the security
+ * default (which never overrides a value already present), but a `remove` cannot take away
+ * what they add afterwards.
  */
 import { settle } from '../../pipeline/settle';
 import type { ReplyHeaders, Stage, StageFactory } from '../../pipeline/stage';

@@ -28,6 +28,7 @@ export function checkRateLimits(root: Rec | undefined, issues: Issues): void {
     });
     checkSlowDown(rec(rec(route)?.slowDown), ptr('routes', i, 'slowDown'), issues);
   });
+  checkSlowDown(rec(rec(root?.server)?.slowDown), ptr('server', 'slowDown'), issues);
   for (const [name, tier] of Object.entries(tiers ?? {})) {
     const t = rec(tier);
     if (!t) continue;

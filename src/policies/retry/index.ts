@@ -66,6 +66,8 @@ function bodyIsGone(ex: Exchange): boolean {
 }
 
 async function bufferBody(ex: Exchange, maxBytes: number): Promise<void> {
+  // Already read whole (limits.requestBuffer), or partly read and streaming: nothing to do.
+  if (ex.body !== undefined || ex.bodyPrefix !== undefined) return;
   const length = bufferableLength(ex.req, maxBytes);
   if (length !== undefined) ex.body = await readReplayableBody(ex.req, length, ex.deadlineAt);
 }

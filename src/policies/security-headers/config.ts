@@ -31,7 +31,7 @@ const REFERRER_POLICIES = [
 const Hsts = OptObj('Strict-Transport-Security, sent only on requests that came over https.', {
   maxAge: Int(0, undefined, DEFAULT_HSTS_MAX_AGE_SECONDS, 'max-age in seconds (one year by default).'),
   includeSubDomains: Bool(DEFAULT_HSTS_INCLUDE_SUBDOMAINS, 'Also cover every subdomain.'),
-  preload: Bool(false, 'Ask to be put on the browsers' preload list (hstspreload.org).'),
+  preload: Bool(false, 'Ask to be put on the browser preload list (hstspreload.org).'),
 });
 
 const SecurityHeadersBlock = Obj('Security response headers, tuned.', {
@@ -82,7 +82,7 @@ export function normalizeSecurityHeaders(
   serverDefault?: RawSecurityHeaders,
 ): SecurityHeadersConfig | undefined {
   const raw = inherit(own, serverDefault);
-  if (raw === undefined || raw === false) return undefined;
+  if (raw === undefined) return undefined;
   const block = raw === true ? {} : raw;
   const headers: Record<string, string> = {};
   if (block.contentTypeOptions ?? true) headers['x-content-type-options'] = 'nosniff';
