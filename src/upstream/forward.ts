@@ -26,8 +26,7 @@ export function createForwarder(events: GatewayEvents): Next {
     if (!target) return Promise.reject(new NoHealthyUpstreamError());
     const perTry = ex.tryDeadlineAt < ex.deadlineAt;
     const timeoutMs = (perTry ? ex.tryDeadlineAt : ex.deadlineAt) - now;
-    if (timeoutMs <= 0)
-      return Promise.reject(new UpstreamTimeoutError(ex.route.timeoutMs, { perTry }));
+    if (timeoutMs <= 0) return Promise.reject(new UpstreamTimeoutError(ex.route.timeoutMs, { perTry }));
     ex.target = target.url;
     ex.lastTarget = target;
     return new UpstreamAttempt(ex, upstream, target, events).start(timeoutMs, perTry);

@@ -8,7 +8,7 @@
  * routing, and a route without `maxConcurrent` has no bulkhead stage at all.
  */
 import { OverloadedError } from '../../errors';
-import type { BodyDone, BodySink, Reply, ReplyBody, StageFactory } from '../../pipeline/stage';
+import type { BodyDone, BodySink, ReplyBody, StageFactory } from '../../pipeline/stage';
 import type { Upstream } from '../../upstream/upstream';
 
 /** Seconds a shed client is asked to wait. */
