@@ -284,7 +284,9 @@ export class RequestHandler {
         { reqId: ex.reqId, route: ex.route.name, err: ex.internalError },
         'unexpected error in the request pipeline',
       );
-    this.log.info(accessLine(ex, durationMs));
+    // A 5xx is something an operator may need to see at a glance: warn, like the state changes.
+    if (ex.status >= 500) this.log.warn(accessLine(ex, durationMs));
+    else this.log.info(accessLine(ex, durationMs));
     this.inflight--;
     // Before the idle check, so a drain does not close the pools under a request still queued.
     this.nextOnConnection(res[kConnection]);

@@ -129,4 +129,13 @@ routes:
     expect((await get(`${gw.adminUrl}/nope`)).status).toBe(404);
     expect((await get(`${gw.adminUrl}/metrics`, {}, 'POST')).status).toBe(405);
   });
+
+  it('writes access lines of 5xx answers at warn, others at info', async () => {
+    const failed = await get(`${gw.url}/spare/x`);
+    const fine = await get(`${gw.url}/api/y`);
+    const levelOf = (reqId: unknown) => gw.accessLines().find((l) => l.reqId === reqId)?.level;
+    expect(failed.status).toBe(502);
+    expect(levelOf(failed.headers['x-request-id'])).toBe('warn');
+    expect(levelOf(fine.headers['x-request-id'])).toBe('info');
+  });
 });
