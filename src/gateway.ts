@@ -239,7 +239,10 @@ export class Gateway implements ControlledGateway {
     const cutOff = finished ? handler.inflight : 0;
     if (cutOff > 0) {
       this.logger.logger.warn({ cutOff }, 'shutdownTimeout reached; cutting off in-flight requests');
+      handler.cuttingOff = true;
       this.proxy.closeAllConnections();
+      // Their access lines are written as the connections close: wait for them, briefly.
+      await Promise.race([handler.whenIdle(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     }
     // WebSockets are long-lived: they get to run while the HTTP requests drain, then 1001.
     handler.webSockets.closeAll();

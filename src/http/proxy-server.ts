@@ -60,6 +60,9 @@ export function createProxyServer(
     handler.handle(req, res);
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // The client reset or dropped its connection (between requests, typically): nothing to
+    // answer, and not a malformed request to count.
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return void socket.destroy();
     const error = clientErrorOf(err);
     events.requestRejected(error.status);
     log.info(

@@ -86,6 +86,8 @@ export class RequestHandler {
   /** Requests between arrival and their access line; the drain waits for 0. */
   inflight = 0;
   draining = false;
+  /** Set when shutdownTimeout ran out and the remaining connections are being closed. */
+  cuttingOff = false;
   private idleWaiter: (() => void) | undefined;
 
   constructor(
@@ -240,6 +242,13 @@ export class RequestHandler {
 
   /** Writes the Reply chosen by the chain (an upstream answer, the cache's, or an error's) to the client. */
   commit(ex: Exchange, reply: Reply): void {
+    if (this.cuttingOff) {
+      // The connection is being closed under it: whatever the chain decided never reaches anyone.
+      reply.body.discard();
+      ex.clientGone = true;
+      markCutOff(ex);
+      return this.finish(ex);
+    }
     if (ex.clientGone) {
       reply.body.discard();
       return this.finish(ex);
@@ -390,11 +399,20 @@ function onResponseClose(this: TrackedResponse): void {
   if (!ex || this.writableFinished) return;
   ex.clientGone = true;
   ex.inFlight?.cancel(new ClientGoneError());
-  if (!ex.committed) {
+  const handler = this[kHandler];
+  // The gateway closed the connection itself at shutdownTimeout: say so, not "client left".
+  if (handler?.cuttingOff) markCutOff(ex);
+  else if (!ex.committed) {
     ex.status = 499;
     ex.reason ||= 'client_closed';
   }
-  this[kHandler]?.finish(ex);
+  handler?.finish(ex);
+}
+
+/** A request cut off at shutdownTimeout: 503 unless its answer had started, reason of its own. */
+function markCutOff(ex: Exchange): void {
+  if (!ex.committed) ex.status = 503;
+  ex.reason = 'shutdown_timeout';
 }
 
 /**

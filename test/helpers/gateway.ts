@@ -47,10 +47,20 @@ export async function startGateway(yaml: string, env: NodeJS.ProcessEnv = {}): P
   };
 }
 
+/**
+ * Fills in what tests rarely care about: version, loopback listeners on free ports, and
+ * event-loop shedding off (on a loaded 2-core CI machine a GC pause or a busy neighbour would
+ * otherwise turn a request into a 503 OVERLOADED). Tests of shedding set `overload` themselves.
+ */
 function withTestDefaults(yaml: string): string {
   let text = yaml;
   if (!/^version:/m.test(text)) text = `version: 1\n${text}`;
   if (!/^server:/m.test(text))
     text = `${text}\nserver:\n  listen: 127.0.0.1:0\n  admin:\n    listen: 127.0.0.1:0\n`;
+  if (!/maxEventLoopDelay/.test(text)) {
+    if (/^server:\s*$/m.test(text))
+      text = text.replace(/^server:\s*$/m, 'server:\n  overload: { maxEventLoopDelay: 0 }');
+    else text = text.replace(/^server: \{/m, 'server: { overload: { maxEventLoopDelay: 0 },');
+  }
   return text;
 }

@@ -391,6 +391,26 @@ routes:
     expect(hits('/coalesce-private')).toBe(5);
   });
 
+  it('once a URL proved not storable, concurrent misses go upstream at once instead of queueing', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    on('/no-store-api', (req, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        reply(200, 'fresh', { 'cache-control': 'no-store' })(req, res, 0);
+      }, 300);
+    });
+    // The first answer teaches the cache that this URL is not storable.
+    expect((await get(`${gw.url}/no-store-api`)).text).toBe('fresh');
+    const all = await Promise.all(Array.from({ length: 5 }, () => get(`${gw.url}/no-store-api`)));
+    expect(all.map((res) => res.text)).toEqual(Array(5).fill('fresh'));
+    expect(hits('/no-store-api')).toBe(6);
+    // Queued behind one another they would have run one, then four; passing, they overlap.
+    expect(maxInFlight).toBe(5);
+  });
+
   it('answers HEAD from a GET entry and stores nothing on a HEAD miss', async () => {
     on('/head', reply(200, 'head body', { 'cache-control': 'max-age=60' }));
     const headMiss = await get(`${gw.url}/head`, {}, 'HEAD');

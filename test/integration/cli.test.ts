@@ -111,6 +111,31 @@ describe('breakwater CLI', () => {
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(1);
     expect(await inFlight).toBeInstanceOf(Error);
+    // Logged as the gateway's own decision, not as a client that left or an upstream reset.
+    const cutLine = () => gw.lines.find((l) => l.path === '/api/slow' && typeof l.status === 'number');
+    // stdout may still be delivering the last lines when the exit is seen.
+    await waitFor(() => cutLine() !== undefined).catch(() => {
+      throw new Error(`no access line for the cut-off request: ${JSON.stringify(gw.lines)}`);
+    });
+    expect(cutLine()).toMatchObject({ status: 503, reason: 'shutdown_timeout' });
+  });
+
+  it('drainDelay: readiness 503 at once, new connections still served for the delay, then refused', async () => {
+    const gw = await startCli(
+      writeTemp(
+        'gw.yaml',
+        GOOD(slow.url).replace('shutdownTimeout: 3s', 'shutdownTimeout: 3s\n  drainDelay: 1500ms'),
+      ),
+    );
+    const base = `http://127.0.0.1:${gw.proxyPort}`;
+    gw.child.kill('SIGTERM');
+    await waitFor(async () => (await get(`http://127.0.0.1:${gw.adminPort}/health/ready`)).status === 503);
+    // A load balancer that has not caught up yet still gets answers on new connections.
+    const during = await request(`${base}/api/during`, { reset: true });
+    expect(during.statusCode).toBe(200);
+    await during.body.dump();
+    expect(await gw.exited).toBe(0);
+    await expect(get(`${base}/api/after`)).rejects.toThrow();
   });
 
   it('reloads on SIGHUP, and keeps serving the old config when the new file is bad', async () => {

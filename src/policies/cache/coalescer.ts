@@ -7,6 +7,8 @@
  * and storability decide what it may see exactly as for any later request.
  */
 
+import { LRUCache } from 'lru-cache';
+
 /** How a wait ended. */
 export type WaitOutcome = 'filled' | 'timeout';
 
@@ -54,8 +56,30 @@ export class Fill {
   }
 }
 
+/** How long a URL whose answer could not be stored skips coalescing (Varnish's hit-for-miss). */
+const PASS_MS = 30_000;
+/** URLs remembered as not storable, at most (least recently used forgotten first). */
+const PASS_ENTRIES = 10_000;
+
 export class Coalescer {
   private readonly fills = new Map<string, Fill>();
+  /**
+   * Keys whose last answer was not storable: concurrent misses for them go upstream at once
+   * instead of queueing behind a fill that will store nothing (a no-store API on a cached route
+   * would otherwise pay a round trip of waiting on every concurrent request).
+   */
+  private readonly passing = new LRUCache<string, true>({ max: PASS_ENTRIES, ttl: PASS_MS });
+
+  /** Whether misses for `key` go upstream on their own (its last answer was not storable). */
+  passes(key: string): boolean {
+    return this.passing.has(key);
+  }
+
+  /** Records whether `key`'s latest answer could be stored. */
+  storable(key: string, stored: boolean): void {
+    if (stored) this.passing.delete(key);
+    else this.passing.set(key, true);
+  }
 
   /** The fill in flight for `key`, if any. */
   pending(key: string): Fill | undefined {

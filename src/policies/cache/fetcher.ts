@@ -88,6 +88,7 @@ export class Fetcher {
     const teed =
       ex.req.method === 'GET' ? this.writer.tee(ex, key, reply, timing, startedAt, fill) : undefined;
     if (teed === undefined) fill?.finish();
+    if (ex.req.method === 'GET') this.store.fills.storable(key.id, teed !== undefined);
     return this.responder.decorate(ex, teed ?? reply, forwardStatus(fwd, teed !== undefined), 'miss');
   }
 

@@ -95,6 +95,9 @@ export class CachePolicy {
     // HEAD stores nothing; a client asking for validation does not take another's fetch.
     if (head || asksValidation(rcc)) return this.fetcher.fetch(ex, next, key, entry, fwd);
     const pending = this.store.fills.pending(key.id);
+    // Its last answer could not be stored: nothing to wait for, so no queueing behind a fill.
+    if (pending !== undefined && this.store.fills.passes(key.id))
+      return this.fetcher.fetch(ex, next, key, entry, fwd);
     if (pending !== undefined) return this.await(ex, next, key, pending, entry, fwd, rcc);
     return this.lead(ex, next, key, entry, fwd, rcc);
   }
