@@ -3,9 +3,7 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-# A lock file written against a registry mirror without other platforms' optional packages
-# makes npm ci refuse it; npm install keeps the pinned versions (see README).
-RUN npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -16,7 +14,7 @@ ENV NODE_ENV=production \
     BREAKWATER_LISTEN=0.0.0.0:8080
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-audit --no-fund) && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY config ./config
 COPY gateway.yaml ./gateway.yaml

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from './errors';
-import { loadConfig } from './config/load';
+import { ConfigError, formatConfigIssue, type ConfigIssue } from './errors';
+import { loadConfigWithWarnings } from './config/load';
 import { buildRouteTable } from './pipeline/build';
 import { NO_EVENTS } from './observability/events';
 import { formatRouteTable } from './cli/routes-table';
@@ -37,20 +37,39 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       process.stdout.write(`${USAGE}\n`);
       return 0;
     case 'validate':
+      return checkConfig(command.kind, command.config, env, command.strict);
     case 'routes':
-      return checkConfig(command.kind, command.config, env);
+      return checkConfig(command.kind, command.config, env, false);
     case 'start':
       return runGateway(command.config, env);
   }
 }
 
-function checkConfig(kind: 'validate' | 'routes', file: string, env: NodeJS.ProcessEnv): number {
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** Warnings go to stderr after any errors, one `file:line:col: path: warning: message` each. */
+function printWarnings(warnings: readonly ConfigIssue[]): void {
+  if (warnings.length > 0) process.stderr.write(`${warnings.map(formatConfigIssue).join('\n')}\n`);
+}
+
+function checkConfig(
+  kind: 'validate' | 'routes',
+  file: string,
+  env: NodeJS.ProcessEnv,
+  strict: boolean,
+): number {
   try {
-    const config = loadConfig(file, env);
+    const { config, warnings } = loadConfigWithWarnings(file, env);
+    printWarnings(warnings);
     if (kind === 'validate') {
+      if (strict && warnings.length > 0) {
+        process.stderr.write(`${count(warnings.length, 'warning')} in ${file}; --strict fails on warnings\n`);
+        return 1;
+      }
       const routes = config.routes.length;
       const upstreams = Object.keys(config.upstreams).length;
-      process.stdout.write(`${file}: ok (${routes} routes, ${upstreams} upstreams)\n`);
+      const noted = warnings.length > 0 ? `, ${count(warnings.length, 'warning')}` : '';
+      process.stdout.write(`${file}: ok (${routes} routes, ${upstreams} upstreams${noted})\n`);
     } else {
       const table = buildRouteTable(config, NO_EVENTS);
       process.stdout.write(`${formatRouteTable(table)}\n`);
@@ -59,9 +78,10 @@ function checkConfig(kind: 'validate' | 'routes', file: string, env: NodeJS.Proc
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(
-      `${err.message}\n${err.issues.length} problem${err.issues.length === 1 ? '' : 's'} in ${file}\n`,
-    );
+    process.stderr.write(`${err.message}\n`);
+    printWarnings(err.warnings);
+    const warned = err.warnings.length > 0 ? ` and ${count(err.warnings.length, 'warning')}` : '';
+    process.stderr.write(`${count(err.issues.length, 'problem')}${warned} in ${file}\n`);
     return 1;
   }
 }

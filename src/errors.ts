@@ -185,18 +185,58 @@ export interface ConfigIssue {
   /** Dotted path such as routes[2].retry.attempts ('' for the document). */
   readonly path: string;
   readonly message: string;
+  /**
+   * 'error' (the default): the config cannot be used. 'warning': it works but probably does not
+   * do what was meant; `validate --strict` fails on it, start and reload only log it.
+   */
+  readonly severity?: 'error' | 'warning';
 }
 
+/** `file:line:col: path: message`, with `warning: ` before the message of a warning. */
 export function formatConfigIssue(issue: ConfigIssue): string {
   const where = issue.line > 0 ? `${issue.file}:${issue.line}:${issue.col}` : issue.file;
-  return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
+  const message = issue.severity === 'warning' ? `warning: ${issue.message}` : issue.message;
+  return issue.path ? `${where}: ${issue.path}: ${message}` : `${where}: ${message}`;
 }
 
-/** A config that cannot be used; carries every problem found, not just the first. */
+/**
+ * A config that cannot be used; carries every problem found, not just the first. `warnings` are
+ * the lint findings of the same file, for `validate` to print after the errors.
+ */
 export class ConfigError extends Error {
   readonly code = 'BW_ERR_CONFIG';
-  constructor(readonly issues: readonly ConfigIssue[]) {
+  constructor(
+    readonly issues: readonly ConfigIssue[],
+    readonly warnings: readonly ConfigIssue[] = [],
+  ) {
     super(issues.map(formatConfigIssue).join('\n'));
     this.name = 'ConfigError';
+  }
+}
+
+/** A listener that could not open at start: one line for the operator, never a stack trace. */
+export class ListenError extends Error {
+  readonly code = 'BW_ERR_LISTEN';
+  constructor(role: 'proxy' | 'admin', address: { host: string; port: number }, cause: unknown) {
+    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+    super(`cannot listen on ${host}:${address.port} (${role}): ${listenReason(cause)}`, { cause });
+    this.name = 'ListenError';
+  }
+}
+
+function listenReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'address already in use';
+    case 'EACCES':
+      return 'permission denied (ports below 1024 need privileges)';
+    case 'EADDRNOTAVAIL':
+      return 'address not available on this machine';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'unknown host';
+    default:
+      return err instanceof Error ? err.message : String(err);
   }
 }

@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import type { GatewayConfig, ListenAddress } from './config/types';
+import { ListenError } from './errors';
 import { createAdminServer } from './admin/server';
 import type { HealthContext } from './admin/health';
 import { LocalControl, type ControlledGateway } from './control/local';
@@ -161,8 +162,8 @@ export class Gateway implements ControlledGateway {
     gateway.admin = admin;
     metrics.configInfo.labels(table.version).set(1);
     await Promise.all([
-      listen(proxy, config.server.listen),
-      admin && listen(admin, config.server.admin.listen),
+      listen(proxy, config.server.listen, 'proxy'),
+      admin && listen(admin, config.server.admin.listen, 'admin'),
     ]);
     logger.logger.info(
       {
@@ -258,7 +259,7 @@ export class Gateway implements ControlledGateway {
       admin.closeAllConnections();
     }
     this.logger.logger.info({ cutOff }, 'drain finished; stopped');
-    this.logger.close();
+    await this.logger.end();
     return { cutOff };
   }
 }
@@ -302,7 +303,12 @@ function connectShared(
   });
 }
 
-async function listen(server: Server, address: ListenAddress): Promise<void> {
+/** @throws ListenError (port in use, no permission, no such address): one line for the operator. */
+async function listen(server: Server, address: ListenAddress, role: 'proxy' | 'admin'): Promise<void> {
   server.listen(address.port, address.host);
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (err) {
+    throw new ListenError(role, address, err);
+  }
 }

@@ -8,8 +8,8 @@
  */
 import cluster from 'node:cluster';
 import { parseConfig } from './config/load';
-import { ConfigError } from './errors';
-import { readConfigFile, type LoadedConfig } from './control/reloader';
+import { ConfigError, ListenError } from './errors';
+import { logConfigWarnings, readConfigFile, type LoadedConfig } from './control/reloader';
 import { Gateway } from './gateway';
 import { createLogger, type LoggerHandle } from './observability/logger';
 import { runPrimary, workerCount } from './cluster/primary';
@@ -26,11 +26,19 @@ export async function runGateway(file: string, env: NodeJS.ProcessEnv): Promise<
     return 1;
   }
   const logger = createLogger();
+  logConfigWarnings(logger.logger, loaded.warnings);
   if (cluster.isPrimary && workerCount(loaded.config) > 1) return runPrimary(file, loaded, logger, env);
-  const gateway = await Gateway.start(loaded.config, {
-    logger,
-    reload: { file, env, hash: loaded.hash, watch: true },
-  });
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.start(loaded.config, {
+      logger,
+      reload: { file, env, hash: loaded.hash, watch: true },
+    });
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    process.stderr.write(`breakwater: ${err.message}\n`);
+    return 1;
+  }
   process.on('SIGHUP', () => void gateway.control.reload('signal'));
   return untilStopped(gateway, logger);
 }

@@ -4,7 +4,8 @@
  */
 export type Command =
   | { kind: 'start'; config: string }
-  | { kind: 'validate'; config: string }
+  /** strict: warnings fail the check too (exit 1). */
+  | { kind: 'validate'; config: string; strict: boolean }
   | { kind: 'routes'; config: string }
   | { kind: 'version' }
   | { kind: 'help' };
@@ -13,7 +14,9 @@ export class UsageError extends Error {}
 
 export const USAGE = `Usage:
   breakwater [--config gateway.yaml]     start the gateway (default ./gateway.yaml or $BREAKWATER_CONFIG)
-  breakwater validate [gateway.yaml]     check a config; print every error as file:line:col; exit 0/1
+  breakwater validate [--strict] [gateway.yaml]
+                                         check a config; print every error and warning as file:line:col;
+                                         exit 1 on errors (--strict: on warnings too), else 0
   breakwater routes [gateway.yaml]       print the compiled route table and each route's policy chain
   breakwater --version | --help
 
@@ -24,7 +27,12 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Comm
   const [first, ...rest] = argv;
   if (first === '--version' || first === '-v') return { kind: 'version' };
   if (first === '--help' || first === '-h' || first === 'help') return { kind: 'help' };
-  if (first === 'validate' || first === 'routes') {
+  if (first === 'validate') {
+    const files = rest.filter((arg) => arg !== '--strict');
+    if (files.length > 1) throw new UsageError(`validate takes at most one file, got: ${files.join(' ')}`);
+    return { kind: first, config: files[0] ?? defaultConfig, strict: files.length < rest.length };
+  }
+  if (first === 'routes') {
     if (rest.length > 1) throw new UsageError(`${first} takes at most one file, got: ${rest.join(' ')}`);
     return { kind: first, config: rest[0] ?? defaultConfig };
   }

@@ -2,12 +2,15 @@
  * @module config/checks
  * Pass 2 of `validate.ts`: the cross-field rules a JSON Schema cannot express — dangling upstream
  * references (with a did-you-mean), duplicate route names, path vs pathPrefix, a route overriding a
- * shared breaker, cap-below-start durations, all-zero target weights and an admin listener exposed
- * without a token. Runs on possibly invalid data, so every read is guarded.
+ * shared breaker, cap-below-start durations, all-zero target weights, one target URL twice in an
+ * upstream, proxy and admin listeners on one host:port, and an admin listener exposed without a
+ * token. Runs on possibly invalid data, so every read is guarded.
  */
+import { isIP } from 'node:net';
 import * as D from './defaults';
 import { didYouMean, ptr } from './schema-errors';
-import { isLoopback, parseDuration, parseListen } from './units';
+import { isLoopback, parseDuration, parseListen, parseTargetUrl } from './units';
+import type { ListenAddress } from './types';
 import type { Issues } from './validate';
 import { checkRateLimits } from '../policies/rate-limit/checks';
 import { checkCors } from '../policies/cors/checks';
@@ -39,6 +42,7 @@ function checkUpstream(name: string, upstream: Rec | undefined, issues: Issues):
   if (targets.length > 0 && weights.every((w) => w === 0)) {
     issues.add(ptr('upstreams', name, 'targets'), 'expected at least one target with a weight above 0');
   }
+  checkDuplicateTargets(name, targets, issues);
   const outlier = rec(upstream?.outlierDetection);
   if (outlier) {
     const { ejectFor, maxEjectFor } = D.DEFAULT_OUTLIER_DETECTION;
@@ -118,7 +122,77 @@ function checkRouteNames(routes: readonly unknown[], issues: Issues): void {
   });
 }
 
+/**
+ * A target is known by its URL: metrics label it, `/admin/.../targets/{url}/drain` finds it, a
+ * reload carries its health over. Two entries with one origin break all three (a drain would
+ * stop only the first), and more traffic is what `weight` is for.
+ */
+function checkDuplicateTargets(name: string, targets: readonly unknown[], issues: Issues): void {
+  const first = new Map<string, number>();
+  targets.forEach((target, i) => {
+    const url = typeof target === 'string' ? target : rec(target)?.url;
+    const parsed = parseTargetUrl(url);
+    if (!parsed.ok) return;
+    const earlier = first.get(parsed.value.origin);
+    if (earlier === undefined) {
+      first.set(parsed.value.origin, i);
+      return;
+    }
+    const at =
+      typeof target === 'string'
+        ? ptr('upstreams', name, 'targets', i)
+        : ptr('upstreams', name, 'targets', i, 'url');
+    const line = issues.lineOf(ptr('upstreams', name, 'targets', earlier));
+    const where = line > 0 ? `targets[${earlier}] on line ${line}` : `targets[${earlier}]`;
+    issues.add(
+      at,
+      `duplicate target ${parsed.value.origin}; ${where} is the same; to send it more traffic, give that one a higher weight`,
+    );
+  });
+}
+
+const hostPort = ({ host, port }: ListenAddress): string =>
+  `${host.includes(':') ? `[${host}]` : host}:${port}`;
+const WILDCARD_V4 = '0.0.0.0';
+const WILDCARD_ANY = new Set(['::', '::0', '0:0:0:0:0:0:0:0']);
+
+/** Whether two listeners would fight over one socket (a port 0 always gets a fresh one). */
+function sameSocket(a: ListenAddress, b: ListenAddress): boolean {
+  if (a.port !== b.port || a.port === 0) return false;
+  const [x, y] = [a.host.toLowerCase(), b.host.toLowerCase()];
+  if (x === y) return true;
+  // A wildcard takes the port on every address of its family (`::` on both families).
+  const wildcardOver = (w: string, other: string) =>
+    WILDCARD_ANY.has(w) || (w === WILDCARD_V4 && isIP(other) === 4);
+  return wildcardOver(x, y) || wildcardOver(y, x);
+}
+
+/** The proxy and admin listeners on one host:port: the second would fail with EADDRINUSE. */
+function checkListeners(server: Rec | undefined, issues: Issues): void {
+  const admin = rec(server?.admin);
+  const proxy = parseListen(server?.listen ?? D.DEFAULT_LISTEN);
+  const adminListen = parseListen(admin?.listen ?? D.DEFAULT_ADMIN_LISTEN);
+  if (!proxy.ok || !adminListen.ok || !sameSocket(proxy.value, adminListen.value)) return;
+  const same = hostPort(proxy.value) === hostPort(adminListen.value);
+  if (admin?.listen !== undefined) {
+    const line = issues.lineOf(ptr('server', 'listen'));
+    const proxyAt =
+      server?.listen === undefined ? `${hostPort(proxy.value)} by default` : `server.listen, line ${line}`;
+    const what = same ? `already uses ${hostPort(proxy.value)}` : `already takes ${hostPort(proxy.value)}`;
+    issues.add(
+      ptr('server', 'admin', 'listen'),
+      `the proxy listener (${proxyAt}) ${what}; the admin listener needs another port`,
+    );
+  } else {
+    issues.add(
+      ptr('server', 'listen'),
+      `the admin listener (${hostPort(adminListen.value)} by default) already uses this port; give one of them another port`,
+    );
+  }
+}
+
 function checkServer(server: Rec | undefined, issues: Issues): void {
+  checkListeners(server, issues);
   const admin = rec(server?.admin);
   const listen = parseListen(admin?.listen ?? D.DEFAULT_ADMIN_LISTEN);
   if (listen.ok && !isLoopback(listen.value.host) && !admin?.token) {

@@ -139,11 +139,63 @@ routes:
   });
 });
 
-it('hints at quoting when ${...} breaks a flow collection', () => {
+it('reads an unquoted ${...} inside a flow collection as one value', () => {
   const text = 'version: 1\nserver:\n  trustProxy: [${PROXIES}]\n';
   expect(() => parseConfig(text, 'gateway.yaml', {})).toThrow(
-    'gateway.yaml:3:17: invalid YAML: missing , or : between flow sequence items (inside [...] or {...}, quote a value that holds ${...})',
+    'gateway.yaml:3:16: server.trustProxy[0]: environment variable PROXIES is not set (use ${PROXIES:-default} to give a default)',
   );
+});
+
+describe('${...} in flow mappings and sequences', () => {
+  const flow = (line: string) => `version: 1
+server: { listen: "127.0.0.1:0", limits: ${line} }
+upstreams:
+  users: { targets: [\${USERS_URL:-http://127.0.0.1:3000}, { url: \${B:-http://127.0.0.1:3001}, weight: \${W:-2} }] }
+routes:
+  - { name: users, upstream: users, match: { pathPrefix: \${PREFIX:-/users}, methods: [GET, \${M:-POST}] }, timeout: \${T:-5s} }
+`;
+
+  it('substitutes defaults and values, typed like plain scalars', () => {
+    const config = parseConfig(flow('{ maxHeaderCount: ${X:-10}, maxBodySize: ${SIZE} }'), 'gateway.yaml', {
+      SIZE: '2kb',
+      M: 'PUT',
+    });
+    expect(config.server.limits.maxHeaderCount).toBe(10);
+    expect(config.server.limits.maxBodyBytes).toBe(2048);
+    expect(config.upstreams.users?.targets.map((t) => [t.url, t.weight])).toEqual([
+      ['http://127.0.0.1:3000', 1],
+      ['http://127.0.0.1:3001', 2],
+    ]);
+    expect(config.routes[0]?.match).toMatchObject({ pathPrefix: '/users', methods: ['GET', 'PUT'] });
+    expect(config.routes[0]?.timeoutMs).toBe(5000);
+  });
+
+  it('keeps commas, colons and brackets of a default inside the value', () => {
+    const text = flow('{}').replace('weight: ${W:-2}', 'weight: 1').replace('${T:-5s}', '"${T:-5s}"');
+    const config = parseConfig(
+      text.replace('pathPrefix: ${PREFIX:-/users}', 'headers: { x-list: ${L:-a, b: [c]} }'),
+      'gateway.yaml',
+      {},
+    );
+    expect(config.routes[0]?.match.headers).toEqual({ 'x-list': 'a, b: [c]' });
+  });
+
+  it('places an unset variable on its value', () => {
+    expect(() => parseConfig(flow('{ maxHeaderCount: ${COUNT} }'), 'gateway.yaml', {})).toThrow(
+      'gateway.yaml:2:60: server.limits.maxHeaderCount: environment variable COUNT is not set (use ${COUNT:-default} to give a default)',
+    );
+  });
+
+  it('leaves quoted scalars, $${ escapes and comments as they were', () => {
+    const text = `# \${NOT_A_VALUE} } ]\n${flow('{ maxHeaderCount: 7 }')}`.replace(
+      'users: { targets:',
+      // A function: in a replacement string, `$$` would mean one `$`.
+      () => "users: { healthCheck: { path: '/h?q=$${x}' }, targets:",
+    );
+    const config = parseConfig(text, 'gateway.yaml', {});
+    expect(config.upstreams.users?.healthCheck?.path).toBe('/h?q=${x}');
+    expect(config.server.limits.maxHeaderCount).toBe(7);
+  });
 });
 
 it('gives a string key the text a variable held, even when it reads as a number', () => {

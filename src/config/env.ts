@@ -23,6 +23,34 @@ export type ScalarExpansion =
 const TOKEN = /\$\$\{|\$\{([^}]*)(\}?)/g;
 const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
 
+/**
+ * `{`, `}`, `,` and `: ` end a plain scalar inside a flow collection, so `{ a: ${X:-10} }` would
+ * not even parse. Before parsing, those characters (and `[`, `]`, `#`) inside each one-line
+ * `${...}` are swapped for private-use characters, one for one, so positions stay exact and quoted
+ * scalars read as before; `unmaskReferences` gives each scalar its text back. A file that already
+ * holds such characters is left alone.
+ */
+const MASKABLE = '{}[],:#';
+const MASK_BASE = 0xe000;
+const MASKED = /[\ue000-\ue006]/;
+const MASKED_ALL = /[\ue000-\ue006]/g;
+const ONE_LINE_REFERENCE = /\$\{[^}\n]*\}/g;
+
+export function maskReferences(text: string): string {
+  if (!text.includes('${') || MASKED.test(text)) return text;
+  const mask = (c: string): string => {
+    const index = MASKABLE.indexOf(c);
+    return index === -1 ? c : String.fromCharCode(MASK_BASE + index);
+  };
+  return text.replace(ONE_LINE_REFERENCE, (reference) => [...reference].map(mask).join(''));
+}
+
+/** The text `maskReferences` hid, back in a scalar, a key or a message. */
+export function unmaskReferences(text: string): string {
+  if (!MASKED.test(text)) return text;
+  return text.replace(MASKED_ALL, (c) => MASKABLE.charAt(c.charCodeAt(0) - MASK_BASE));
+}
+
 /** Replaces every reference in `text`; `onlyReferences` says no literal text surrounded them. */
 export function expandEnv(text: string, env: NodeJS.ProcessEnv): Expansion {
   const messages: string[] = [];

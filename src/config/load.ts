@@ -20,7 +20,7 @@ import {
   type YAMLSeq,
 } from 'yaml';
 import { ConfigError } from '../errors';
-import { expandScalar } from './env';
+import { expandScalar, maskReferences, unmaskReferences } from './env';
 import type { GatewayConfig } from './types';
 import {
   type NodeLocation,
@@ -28,7 +28,8 @@ import {
   type Position,
   ptr,
   type SourceMap,
-  validateConfig,
+  type ValidatedConfig,
+  validateConfigWithWarnings,
 } from './validate';
 
 export { deepFreeze } from './validate';
@@ -40,6 +41,11 @@ export { deepFreeze } from './validate';
  * @throws ConfigError when the file cannot be read or is not a valid config.
  */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return loadConfigWithWarnings(file, env).config;
+}
+
+/** `loadConfig`, plus the warnings of `lint.ts` (likely mistakes that do not stop the config). */
+export function loadConfigWithWarnings(file: string, env: NodeJS.ProcessEnv = process.env): ValidatedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -48,7 +54,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       { file, line: 0, col: 0, path: '', message: `cannot read the config file: ${readError(err)}` },
     ]);
   }
-  return parseConfig(text, file, env);
+  return parseConfigWithWarnings(text, file, env);
 }
 
 /**
@@ -56,9 +62,18 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
  * @throws ConfigError listing every problem, sorted by line and column.
  */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return parseConfigWithWarnings(text, file, env).config;
+}
+
+/** `parseConfig`, plus the warnings of `lint.ts`. @throws ConfigError */
+export function parseConfigWithWarnings(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ValidatedConfig {
   const lineCounter = new LineCounter();
   // merge: `<<: *defaults` is how operators share settings between upstreams.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
+  const doc = parseDocument(maskReferences(text), { lineCounter, prettyErrors: false, merge: true });
   const at = (offset: number): Position => lineCounter.linePos(offset);
   // The walker reports duplicate keys itself, with their path; anything else means no usable tree.
   const syntax = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
@@ -73,11 +88,16 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     message: yamlMessage(w, text),
     at: at(w.pos[0]),
   }));
-  return validateConfig(data, { file, sourceMap: walker, pending: [...warnings, ...walker.pending] });
+  return validateConfigWithWarnings(data, {
+    file,
+    sourceMap: walker,
+    pending: [...warnings, ...walker.pending],
+  });
 }
 
 function yamlMessage(error: YAMLError, text: string): string {
-  const message = `invalid YAML: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
+  const said = unmaskReferences(error.message);
+  const message = `invalid YAML: ${said.charAt(0).toLowerCase()}${said.slice(1)}`;
   const lineStart = text.lastIndexOf('\n', error.pos[0] - 1) + 1;
   const lineEnd = text.indexOf('\n', lineStart);
   const line = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
@@ -179,7 +199,7 @@ class Walker implements SourceMap {
     if (typeof node.value !== 'string') return node.value;
     // An explicit tag (`!!str`) or quotes mean "this is a string", whatever it expands to.
     const plain = node.type === 'PLAIN' && !node.tag;
-    const expansion = expandScalar(node.value, plain, this.env);
+    const expansion = expandScalar(unmaskReferences(node.value), plain, this.env);
     if (expansion.kind === 'value') {
       if (expansion.text !== undefined && typeof expansion.value !== 'string') {
         this.substituted.set(pointer, expansion.text);
@@ -221,7 +241,7 @@ class Walker implements SourceMap {
         continue;
       }
       const keyAt = isScalar(pair.key) && pair.key.range ? this.at(pair.key.range[0]) : undefined;
-      const name = isScalar(pair.key) ? String(pair.key.value ?? '') : undefined;
+      const name = isScalar(pair.key) ? unmaskReferences(String(pair.key.value ?? '')) : undefined;
       if (name === undefined) {
         this.note(pointer, 'keys must be plain strings, not lists or mappings', keyAt);
         continue;

@@ -1,7 +1,14 @@
 import Ajv from 'ajv';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
+import { parseConfig } from './load';
 import { SCHEMA_FILE, schemaJson } from './write-schema';
+
+const ROOT = join(__dirname, '..', '..');
+const EXAMPLES = readdirSync(join(ROOT, 'config', 'examples'))
+  .filter((name) => name.endsWith('.yaml'))
+  .map((name) => join('config', 'examples', name));
 
 describe('config/gateway.schema.json', () => {
   it('is current (regenerate with `npm run schema`)', () => {
@@ -43,5 +50,52 @@ routes: [{ name: users, upstream: users, timout: 5s, retry: { attempts: 0, backo
     };
     visit(JSON.parse(schemaJson()), '$');
     expect(undocumented).toEqual([]);
+  });
+
+  describe('in a plain strict ajv, as ajv-cli and editors load it', () => {
+    // No formats added, no options relaxed: unknown formats or keywords would throw here.
+    const strict = () => new Ajv({ strict: true, allErrors: true });
+    const published = () => JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object;
+
+    it('compiles', () => {
+      expect(() => strict().compile(published())).not.toThrow();
+    });
+
+    it.each(['gateway.yaml', ...EXAMPLES])('accepts %s as written (${...} unexpanded)', (file) => {
+      const validate = strict().compile(published());
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      expect(() => parseConfig(text, file, {})).not.toThrow();
+      expect(validate(parse(text))).toBe(true);
+      expect(validate.errors ?? []).toEqual([]);
+    });
+
+    it('accepts ${...} wherever validate does: numbers, booleans, enums, patterns', () => {
+      // Block style: other YAML parsers (editors') read an unquoted ${...} in [ ] or { } as syntax.
+      const text = `version: 1
+server:
+  listen: \${PORT:-8080}
+  workers: \${WORKERS:-1}
+  limits:
+    maxHeaderCount: \${N:-100}
+    headersTimeout: \${HT:-5s}
+upstreams:
+  users:
+    balance: \${BALANCE:-random}
+    targets:
+      - url: \${URL:-http://127.0.0.1:3000}
+        weight: \${W:-2}
+routes:
+  - name: users
+    upstream: users
+    websocket: \${WS:-false}
+    match:
+      pathPrefix: \${PREFIX:-/users}
+    timeout: \${T:-5s}
+`;
+      expect(() => parseConfig(text, 'gateway.yaml', {})).not.toThrow();
+      const validate = strict().compile(published());
+      expect(validate(parse(text))).toBe(true);
+      expect(validate.errors ?? []).toEqual([]);
+    });
   });
 });

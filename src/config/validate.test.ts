@@ -166,7 +166,7 @@ describe('one problem, exactly placed and worded', () => {
     [
       'unset environment variable',
       BASE.replace('[http://127.0.0.1:3000]', '[${USERS_URL}]'),
-      'gateway.yaml:4:16: invalid YAML: missing , or : between flow sequence items (inside [...] or {...}, quote a value that holds ${...})',
+      'gateway.yaml:4:15: upstreams.users.targets[0]: environment variable USERS_URL is not set (use ${USERS_URL:-default} to give a default)',
     ],
     [
       'unset environment variable in a block',

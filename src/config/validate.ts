@@ -3,12 +3,14 @@
  * Parsed gateway.yaml → frozen `GatewayConfig`. Three passes that collect rather than stop: the
  * JSON Schema (ajv) for shape, types and ranges (`schema-errors.ts`); cross-field checks a schema
  * cannot express, such as dangling upstreams, duplicate route names or an exposed admin listener
- * (`checks.ts`); then normalisation into ms, bytes and cased names (`normalize.ts`). Each problem
- * becomes a `ConfigIssue` placed on its YAML key or value through the `SourceMap` built by
- * `load.ts`. Runs at start, on every reload and in `validate`.
+ * (`checks.ts`); then normalisation into ms, bytes and cased names (`normalize.ts`). Beside them,
+ * `lint.ts` collects warnings: valid settings that are probably mistakes. Each problem becomes a
+ * `ConfigIssue` placed on its YAML key or value through the `SourceMap` built by `load.ts`. Runs at
+ * start, on every reload and in `validate`.
  */
 import { type ConfigIssue, ConfigError } from '../errors';
 import { checkSemantics } from './checks';
+import { lintConfig } from './lint';
 import { normalize } from './normalize';
 import type { RawGatewayConfig } from './schema';
 import { restoreSubstitutedStrings, schemaIssues, splitPointer } from './schema-errors';
@@ -59,13 +61,33 @@ export interface ValidateOptions {
  * @throws ConfigError listing every problem, sorted by line and column.
  */
 export function validateConfig(data: unknown, options: ValidateOptions): T.GatewayConfig {
+  return validateConfigWithWarnings(data, options).config;
+}
+
+/** A valid config and what `lint.ts` found in it: likely mistakes that do not stop it working. */
+export interface ValidatedConfig {
+  readonly config: T.GatewayConfig;
+  /** Sorted by line and column; each has `severity: 'warning'`. */
+  readonly warnings: readonly ConfigIssue[];
+}
+
+/**
+ * `validateConfig` plus the lint pass (`lint.ts`), which runs on the raw data too.
+ * @throws ConfigError listing every problem, with the warnings beside them.
+ */
+export function validateConfigWithWarnings(data: unknown, options: ValidateOptions): ValidatedConfig {
   restoreSubstitutedStrings(data, options.sourceMap?.substituted);
   const issues = new Issues(data, options);
   for (const pending of options.pending ?? []) issues.addPending(pending);
   schemaIssues(data, issues);
   checkSemantics(data, issues);
-  if (issues.list.length > 0) throw new ConfigError(issues.sorted());
-  return deepFreeze(normalize(data as RawGatewayConfig, options.file));
+  const warnings = new Issues(data, options, 'warning');
+  lintConfig(data, warnings);
+  if (issues.list.length > 0) throw new ConfigError(issues.sorted(), warnings.sorted());
+  return {
+    config: deepFreeze(normalize(data as RawGatewayConfig, options.file)),
+    warnings: warnings.sorted(),
+  };
 }
 
 /**
@@ -107,6 +129,8 @@ export class Issues {
   constructor(
     readonly data: unknown,
     private readonly options: ValidateOptions,
+    /** What every issue recorded here is; errors leave the field out. */
+    private readonly severity: 'error' | 'warning' = 'error',
   ) {}
 
   /** Records a problem at a pointer's key or value, unless that place was already reported. */
@@ -122,7 +146,13 @@ export class Issues {
   }
 
   private record(pointer: string, message: string, position: Position): void {
-    const issue = { file: this.options.file, ...position, path: displayPath(this.data, pointer), message };
+    const issue: ConfigIssue = {
+      file: this.options.file,
+      ...position,
+      path: displayPath(this.data, pointer),
+      message,
+      ...(this.severity === 'warning' ? { severity: 'warning' as const } : {}),
+    };
     const id = `${issue.line}:${issue.col}:${issue.path}:${message}`;
     if (this.seen.has(id)) return;
     this.seen.add(id);

@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseConfig } from '../config/load';
+import { parseConfigWithWarnings } from '../config/load';
 import type { GatewayConfig } from '../config/types';
-import { ConfigError, formatConfigIssue } from '../errors';
+import { ConfigError, formatConfigIssue, type ConfigIssue } from '../errors';
 import type { Logger } from '../observability/logger';
 import { ReloadHistory, type ReloadRecord, type ReloadTrigger } from './reload-history';
 
@@ -19,6 +19,13 @@ export interface LoadedConfig {
   readonly text: string;
   /** sha256 of the text: the watcher reloads only when it changes. */
   readonly hash: string;
+  /** Likely mistakes (config/lint.ts): logged, never a reason to refuse the file. */
+  readonly warnings?: readonly ConfigIssue[];
+}
+
+/** One warn line per config warning, as `file:line:col: path: warning: message`. */
+export function logConfigWarnings(log: Logger, warnings: readonly ConfigIssue[] = []): void {
+  for (const warning of warnings) log.warn({ event: 'config_warning' }, formatConfigIssue(warning));
 }
 
 export function hashText(text: string): string {
@@ -35,7 +42,8 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv): LoadedConf
     const message = `cannot read the config file: ${code === 'ENOENT' ? 'no such file' : code}`;
     throw new ConfigError([{ file, line: 0, col: 0, path: '', message }]);
   }
-  return { config: parseConfig(text, file, env), text, hash: hashText(text) };
+  const { config, warnings } = parseConfigWithWarnings(text, file, env);
+  return { config, text, hash: hashText(text), warnings };
 }
 
 export interface ReloaderOptions {
@@ -113,6 +121,7 @@ export class ConfigReloader {
       const message = err instanceof Error ? err.message : String(err);
       return this.refused(trigger, started, before.version, [`${this.options.file}: ${message}`]);
     }
+    logConfigWarnings(this.options.log, loaded.warnings);
     const restartNeeded = RESTART_ONLY.filter(
       ([, read]) => JSON.stringify(read(before.config)) !== JSON.stringify(read(loaded.config)),
     ).map(([name]) => name);

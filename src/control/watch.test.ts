@@ -32,6 +32,24 @@ describe('watchConfigFile', () => {
     expect(seen.count).toBe(1);
   });
 
+  it('is not held back by a busy neighbour file in the same directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bw-watch-'));
+    const file = join(dir, 'gateway.yaml');
+    writeFileSync(file, 'a');
+    const seen = watchCounting(file);
+    // A log written every 20 ms beside the config: its events are ignored, and even a stream of
+    // relevant events cannot postpone the reload past the maximum wait.
+    const noise = setInterval(() => writeFileSync(join(dir, 'gateway.log'), String(Date.now())), 20);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(seen.count).toBe(0);
+      writeFileSync(file, 'b');
+      await waitFor(() => seen.count === 1, 'the change despite the noise');
+    } finally {
+      clearInterval(noise);
+    }
+  });
+
   it("sees an editor's write-to-temp-and-rename, more than once", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bw-watch-'));
     const file = join(dir, 'gateway.yaml');

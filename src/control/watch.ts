@@ -10,7 +10,7 @@
  * mounts). Runs in the single process or in the cluster primary, never in workers.
  */
 import { watch, realpathSync, type FSWatcher } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '../observability/logger';
 
 export interface ConfigWatcher {
@@ -24,6 +24,8 @@ export interface WatchOptions {
 }
 
 const DEBOUNCE_MS = 200;
+/** The longest a stream of events may hold a reload back. */
+const MAX_WAIT_MS = 1000;
 const POLL_MS = 5000;
 const REWATCH_MS = 1000;
 
@@ -39,15 +41,38 @@ export function watchConfigFile(
   let rewatch: NodeJS.Timeout | undefined;
   let closed = false;
 
+  let burstStartedAt = 0;
   const fire = () => {
     debounce = undefined;
+    burstStartedAt = 0;
     refresh();
     onChange();
   };
   const changed = () => {
     if (closed) return;
+    const now = Date.now();
+    burstStartedAt ||= now;
     clearTimeout(debounce);
-    debounce = setTimeout(fire, options.debounceMs ?? DEBOUNCE_MS).unref();
+    // Debounced, but never past MAX_WAIT_MS from the first event of a burst: a busy neighbour
+    // (a log file in the same directory) must not postpone the reload for ever.
+    const waitMs = Math.min(
+      options.debounceMs ?? DEBOUNCE_MS,
+      Math.max(0, burstStartedAt + MAX_WAIT_MS - now),
+    );
+    debounce = setTimeout(fire, waitMs).unref();
+  };
+  const base = basename(path);
+  /** Events for other files of the directory are noise; `..data` & co. are a ConfigMap swap. */
+  const relevant = (_event: string, name: string | Buffer | null) => {
+    const text = name === null ? null : String(name);
+    if (text === null || text === base || text.startsWith('..') || text === realBase()) changed();
+  };
+  const realBase = () => {
+    try {
+      return basename(realpathSync(path));
+    } catch {
+      return base;
+    }
   };
   /** Watches the file's directory and its real directory; drops directories no longer involved. */
   const refresh = () => {
@@ -62,7 +87,7 @@ export function watchConfigFile(
   };
   const startWatch = (dir: string) => {
     try {
-      const watcher = watch(dir, { persistent: false }, changed);
+      const watcher = watch(dir, { persistent: false }, relevant);
       watcher.on('error', (err) => lost(dir, err));
       watchers.set(dir, watcher);
     } catch (err) {

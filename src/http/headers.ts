@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReplyHeaders } from '../pipeline/stage';
 
 /** Never forwarded in either direction. `te` is handled apart: `TE: trailers` may pass. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'proxy-connection',
   'keep-alive',
@@ -57,6 +57,19 @@ export function requestIdOf(req: IncomingMessage): string {
   return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
+/**
+ * RFC 9112 §3.2 / RFC 3986 §3.2.2: `uri-host [":" port]` (an IP literal, or a reg-name of
+ * unreserved, sub-delims and escapes; no userinfo, path or spaces). Anything else is a 400: a
+ * Host such as `a.example/evil` would otherwise reach the upstream (links, caches), and one undici
+ * refuses (`[::1`) would turn a client's mistake into a 502 counted against the target.
+ */
+const VALID_HOST = /^(?:\[[0-9A-Za-z:.%_~-]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+
+/** Whether a Host value (after absolute-form adoption) is well formed; absent (HTTP/1.0) is fine. */
+export function isValidHost(host: string | undefined): boolean {
+  return host === undefined || (host.length <= 1024 && VALID_HOST.test(host));
+}
+
 /** Why a request's framing or headers make it unsafe to forward, or undefined when fine. */
 export function framingProblem(req: IncomingMessage): string | undefined {
   const raw = req.rawHeaders;
@@ -99,11 +112,19 @@ export function upstreamRequestHeaders(req: IncomingMessage, fwd: ForwardedFor):
       continue;
     }
     if (!fwd.trusted && PROXY_ONLY_REQUEST_HEADERS.has(lower)) continue;
+    // CGI-style servers (PHP, WSGI, Rack) read `X_Forwarded_For` as X-Forwarded-For: an alias of
+    // a header the gateway rebuilds or guards never passes (nginx drops `_` names by default).
+    if (lower.includes('_') && isForwardingAlias(lower)) continue;
     out.push(name, raw[i + 1]!);
   }
   appendForwarded(out, req, fwd);
   out.push('x-request-id', fwd.reqId);
   return out;
+}
+
+function isForwardingAlias(lower: string): boolean {
+  const dashed = lower.replace(/_/g, '-');
+  return REBUILT_REQUEST_HEADERS.has(dashed) || PROXY_ONLY_REQUEST_HEADERS.has(dashed);
 }
 
 function appendForwarded(out: string[], req: IncomingMessage, fwd: ForwardedFor): void {

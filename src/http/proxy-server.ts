@@ -59,10 +59,21 @@ export function createProxyServer(
     res.writeContinue();
     handler.handle(req, res);
   });
+  // A reverse proxy opens no tunnels. Without a listener Node drops the socket without a word;
+  // answer it like any other refused request instead.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    events.requestRejected(400);
+    log.info({ reason: 'bad_request', status: 400, detail: 'CONNECT' }, 'request refused: CONNECT');
+    answerClientError(socket, new BadRequestError('CONNECT is not supported'));
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // The client reset or dropped its connection (between requests, typically): nothing to
     // answer, and not a malformed request to count.
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return void socket.destroy();
+    // Already answered (a 408 or 400 went out and the socket is ending): the parser's complaint
+    // about the rest (HPE_INVALID_EOF_STATE) is not another request to count or log.
+    if (!socket.writable) return void socket.destroy();
     const error = clientErrorOf(err);
     events.requestRejected(error.status);
     log.info(

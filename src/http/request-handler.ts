@@ -14,6 +14,7 @@ import {
   HeadersTooLargeError,
   NoRouteError,
   OverloadedError,
+  UpstreamTimeoutError,
   UpstreamUnavailableError,
   type GatewayError,
 } from '../errors';
@@ -26,7 +27,7 @@ import { errorReply, reasonOf } from '../pipeline/settle';
 import type { Reply } from '../pipeline/stage';
 import { normalizeTarget } from '../routing/normalize-path';
 import { writeErrorReply } from './error-reply';
-import { framingProblem, requestIdOf, upstreamRequestHeaders } from './headers';
+import { framingProblem, isValidHost, requestIdOf, upstreamRequestHeaders } from './headers';
 import { accessLine } from './access-line';
 import { bufferRequestBody } from './request-buffer';
 import { clientAddressOf } from './trust-proxy';
@@ -148,6 +149,8 @@ export class RequestHandler {
       return this.refuse(req, res, new BadRequestError(`Malformed request: ${problem}`), reqId, startedAt);
     // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host, for routing and upstream.
     if (req.url!.charCodeAt(0) !== SLASH) adoptTargetAuthority(req);
+    if (!isValidHost(req.headers.host))
+      return this.refuse(req, res, new BadRequestError('Malformed request: invalid Host'), reqId, startedAt);
     const target = normalizeTarget(req.url!, table.config.server.escapedSlashes);
     if ('error' in target)
       return this.refuse(req, res, new BadRequestError('Malformed request target'), reqId, startedAt);
@@ -276,7 +279,12 @@ export class RequestHandler {
     ex.committed = true;
     reply.body.sendTo(res, (err, bytes) => {
       ex.bytes = bytes;
-      if (err) ex.reason ||= 'upstream_reset_after_headers';
+      // The route deadline cutting a body off is not the upstream resetting it: say which.
+      if (err)
+        ex.reason ||=
+          err instanceof UpstreamTimeoutError
+            ? 'upstream_timeout_after_headers'
+            : 'upstream_reset_after_headers';
       this.finish(ex);
     });
   }

@@ -16,6 +16,9 @@ import { errorReply } from '../pipeline/settle';
 import type { Reply } from '../pipeline/stage';
 import { EMPTY_BODY } from '../pipeline/static-body';
 
+/** How long a side is given to finish its close after the other side went away. */
+const CLOSE_GRACE_MS = 1000;
+
 /** A close frame, server to client (unmasked): FIN + opcode 8, length 2, status 1001. */
 const GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9]);
 
@@ -80,10 +83,7 @@ export class WebSocketProxy {
         tunnel.upstream = upstream;
         this.open.add(tunnel);
         this.events.websocket(routeName, 1);
-        socket.once('close', () => {
-          this.open.delete(tunnel);
-          this.events.websocket(routeName, -1);
-        });
+        this.closeTogether(tunnel, routeName);
         ex.res.detachSocket(socket);
         ex.status = 101;
         host.finish(ex);
@@ -96,6 +96,38 @@ export class WebSocketProxy {
       ex.reason ||= 'websocket_upstream_failed';
       host.commit(ex, errorReply(ex, new UpstreamUnavailableError('connect_error', { cause: err })));
     });
+  }
+
+  /**
+   * Either side closing closes the other (http-proxy-3 only ends the client when the upstream
+   * closes, which leaves a half-open client socket and its fd behind), and the gauge goes down
+   * exactly once, whichever side goes first.
+   */
+  private closeTogether(tunnel: Tunnel, routeName: string): void {
+    const { client, upstream } = tunnel;
+    let open = true;
+    const finish = () => {
+      if (!open) return;
+      open = false;
+      this.open.delete(tunnel);
+      this.events.websocket(routeName, -1);
+    };
+    // A side that ended (FIN) or closed takes the other down with it, after a grace period for
+    // bytes in flight: sockets here allow half-open, so nothing else would ever close them.
+    const shut = () => {
+      for (const socket of [client, upstream]) {
+        if (!socket || socket.destroyed) continue;
+        socket.end();
+        setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      }
+    };
+    for (const socket of [client, upstream]) {
+      socket?.once('end', shut);
+      socket?.once('close', () => {
+        finish();
+        shut();
+      });
+    }
   }
 
   /** Shutdown, after the HTTP drain: 1001 to every client, then both sides closed. */

@@ -31,8 +31,10 @@ export class LineSink {
   private pendingBytes = 0;
   private backlog: Batch[] = [];
   private backlogBytes = 0;
-  private writing = false;
+  /** The batch the thread pool is writing now; kept out of the backlog so nothing writes it twice. */
+  private inflight: Batch | undefined;
   private dead = false;
+  private ending: (() => void) | undefined;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly fd: number) {
@@ -55,25 +57,58 @@ export class LineSink {
   /** Starts writing what is held; one write in flight at a time keeps lines in order. */
   flush(): void {
     this.seal();
-    if (this.writing || this.dead || this.backlog.length === 0) return;
-    const batch = this.backlog[0]!;
-    this.writing = true;
+    if (this.dead) return this.ended();
+    if (this.inflight !== undefined) return;
+    const batch = this.backlog.shift();
+    if (batch === undefined) return this.ended();
+    this.backlogBytes -= batch.data.length;
+    this.inflight = batch;
     write(this.fd, batch.data, 0, batch.data.length, null, (err, written) => {
-      this.writing = false;
-      if (err) return this.failed(err as NodeJS.ErrnoException);
-      this.advance(written);
-      if (this.backlog.length > 0 || this.pending.length > 0) this.flush();
+      this.inflight = undefined;
+      if ((err as NodeJS.ErrnoException | null)?.code === 'EAGAIN') {
+        // A full non-blocking pipe: try again shortly rather than spinning on the thread pool.
+        this.requeue(batch, 0);
+        setTimeout(() => this.flush(), RETRY_MS).unref();
+        return;
+      }
+      if (err) this.failed(batch, err);
+      else if (written < batch.data.length) this.requeue(batch, written);
+      this.flush();
     });
   }
 
-  /** Last chance at exit: writes what is left synchronously, giving up rather than hanging. */
+  /** Clean exit: every held line written in order, or given up on after `timeoutMs`. */
+  end(timeoutMs = 1000): Promise<void> {
+    clearInterval(this.timer);
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.ending = undefined;
+        this.flushSync();
+        resolve();
+      }, timeoutMs);
+      timer.unref();
+      this.ending = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.flush();
+    });
+  }
+
+  /**
+   * Last resort for exit paths that cannot wait: writes the backlog synchronously, giving up
+   * rather than hanging. A batch already in the thread pool finishes on its own.
+   */
   flushSync(): void {
     clearInterval(this.timer);
     this.seal();
     for (let tries = 0; this.backlog.length > 0 && !this.dead && tries < 100; tries++) {
       const batch = this.backlog[0]!;
       try {
-        this.advance(writeSync(this.fd, batch.data));
+        const written = writeSync(this.fd, batch.data);
+        this.backlog.shift();
+        this.backlogBytes -= batch.data.length;
+        if (written < batch.data.length) this.requeue(batch, written);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') this.kill();
       }
@@ -81,6 +116,13 @@ export class LineSink {
     for (const batch of this.backlog) this.dropped += batch.lines;
     this.backlog = [];
     this.backlogBytes = 0;
+  }
+
+  /** Everything written (or dropped): an `end()` waiting for that may return. */
+  private ended(): void {
+    const ending = this.ending;
+    this.ending = undefined;
+    ending?.();
   }
 
   /** Moves the pending lines into one batch at the back of the backlog. */
@@ -93,24 +135,17 @@ export class LineSink {
     this.pendingBytes = 0;
   }
 
-  /** `written` bytes of the first batch reached the sink (a pipe may take part of it). */
-  private advance(written: number): void {
-    const batch = this.backlog[0]!;
-    this.backlogBytes -= written;
-    if (written >= batch.data.length) this.backlog.shift();
-    else batch.data = batch.data.subarray(written);
+  /** A pipe took part of the batch: the rest goes first next time. */
+  private requeue(batch: Batch, written: number): void {
+    batch.data = batch.data.subarray(written);
+    this.backlog.unshift(batch);
+    this.backlogBytes += batch.data.length;
   }
 
-  private failed(err: NodeJS.ErrnoException): void {
-    if (err.code === 'EAGAIN') {
-      setTimeout(() => this.flush(), RETRY_MS).unref();
-      return;
-    }
-    if (FATAL.has(err.code ?? '')) return this.kill();
+  private failed(batch: Batch, err: NodeJS.ErrnoException): void {
     // ENOSPC and the like may pass: drop this batch, keep trying with the next lines.
-    const batch = this.backlog.shift()!;
-    this.backlogBytes -= batch.data.length;
     this.dropped += batch.lines;
+    if (FATAL.has(err.code ?? '')) this.kill();
   }
 
   private kill(): void {
@@ -121,5 +156,6 @@ export class LineSink {
     this.pending = [];
     this.backlogBytes = 0;
     this.pendingBytes = 0;
+    this.ended();
   }
 }

@@ -30,6 +30,8 @@ export interface LoggerHandle {
   flush(): void;
   /** Final flush for exit paths: synchronous, bounded, never hangs on a dead sink. */
   close(): void;
+  /** Clean exit: every held line written, in order (bounded wait); then nothing more is written. */
+  end(): Promise<void>;
   /** Lines the sink could not take (closed pipe, full disk): `log_lines_dropped_total`. */
   dropped(): number;
 }
@@ -46,7 +48,13 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): LoggerHandle {
   if (options.stream) {
     const logger = pino(loggerOptions(options.level), options.stream);
-    return { logger, flush: () => undefined, close: () => undefined, dropped: () => 0 };
+    return {
+      logger,
+      flush: () => undefined,
+      close: () => undefined,
+      end: () => Promise.resolve(),
+      dropped: () => 0,
+    };
   }
   const sink = new LineSink(options.destination ?? 1);
   const logger = pino(loggerOptions(options.level), sink);
@@ -54,6 +62,7 @@ export function createLogger(options: LoggerOptions = {}): LoggerHandle {
     logger,
     flush: () => sink.flush(),
     close: () => sink.flushSync(),
+    end: () => sink.end(),
     dropped: () => sink.dropped,
   };
 }

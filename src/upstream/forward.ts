@@ -17,6 +17,9 @@ import { requestBodyFor } from './request-body';
 import type { Target } from './target';
 import type { Upstream } from './upstream';
 
+/** Body bytes held for a reply not yet sent before the upstream is paused. */
+const MAX_QUEUED_BYTES = 64 * 1024;
+
 /** The terminal stage of every route. */
 export function createForwarder(events: GatewayEvents): Next {
   return function forward(ex: Exchange): Promise<Reply> {
@@ -52,6 +55,9 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
   private sink: BodySink | undefined;
   private done: BodyDone | undefined;
   private queued: Buffer[] | undefined;
+  private queuedBytes = 0;
+  /** Paused because the queue before sendTo reached MAX_QUEUED_BYTES. */
+  private heldBack = false;
   private ended = false;
   private failure: Error | undefined;
   private bytes = 0;
@@ -124,7 +130,14 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
     this.bytes += chunk.length;
     const sink = this.sink;
     if (sink === undefined) {
+      // The chain has not handed the body to the client yet (a retry deciding, the cache
+      // looking up): hold a little, then make the upstream wait rather than buffer it all.
       (this.queued ??= []).push(chunk);
+      this.queuedBytes += chunk.length;
+      if (this.queuedBytes >= MAX_QUEUED_BYTES && !this.heldBack) {
+        this.heldBack = true;
+        controller.pause();
+      }
     } else if (!sink.write(chunk)) {
       controller.pause();
       sink.once('drain', () => controller.resume());
@@ -154,6 +167,7 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
     this.done = done;
     const queued = this.queued;
     this.queued = undefined;
+    this.queuedBytes = 0;
     if (queued) for (const chunk of queued) res.write(chunk);
     // undici hands over the head and the data of one packet in one go, so nothing queued means
     // the body has not started: send the head now (server-sent events, long polls) rather than
@@ -162,8 +176,12 @@ class UpstreamAttempt implements Reply, ReplyBody, Dispatcher.DispatchHandler {
     if (this.failure) this.failSink(res, this.failure);
     else if (this.ended) this.endSink(res);
     else if (res.writableNeedDrain) {
+      this.heldBack = false;
       this.controller?.pause();
       res.once('drain', () => this.controller?.resume());
+    } else if (this.heldBack) {
+      this.heldBack = false;
+      this.controller?.resume();
     }
   }
 

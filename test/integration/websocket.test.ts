@@ -14,13 +14,21 @@ import { get } from '../helpers/http';
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** A tiny WebSocket echo server: answers the handshake, echoes text frames back unmasked. */
-async function startEchoServer(): Promise<{ server: Server; url: string; upgrades: () => number }> {
+async function startEchoServer(): Promise<{
+  server: Server;
+  url: string;
+  upgrades: () => number;
+  sockets: Set<Socket>;
+}> {
   let upgrades = 0;
+  const sockets = new Set<Socket>();
   const server = createServer((req, res) =>
     res.end(`plain ${req.url} upgrade=${req.headers.upgrade ?? '-'}`),
   );
   server.on('upgrade', (req, socket: Socket) => {
     upgrades++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}${GUID}`).digest('base64');
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Seen-For: ${req.headers['x-forwarded-for']}\r\n\r\n`,
@@ -41,6 +49,7 @@ async function startEchoServer(): Promise<{ server: Server; url: string; upgrade
     server,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     upgrades: () => upgrades,
+    sockets,
   };
 }
 
@@ -145,6 +154,74 @@ describe('WebSockets', () => {
     expect(refused.head).toMatch(/^HTTP\/1\.1 429/);
     expect(echo.upgrades()).toBe(before);
     for (const o of opened) o.socket.destroy();
+  });
+});
+
+describe('WebSockets whose upstream goes away', () => {
+  it('closes the client side too, and the gauge returns to 0 (no half-open sockets left)', async () => {
+    const echo = await startEchoServer();
+    const gw = await startGateway(CONFIG(echo.url).replace('limit: 3', 'limit: 100'));
+    try {
+      const opened = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => openSocket(gw.port, `/chat/${i}`)),
+      );
+      expect(opened.every((o) => /^HTTP\/1\.1 101/.test(o.head))).toBe(true);
+      const gauge = async () =>
+        Number(
+          /breakwater_websocket_connections\{route="chat"\} (\d+)/.exec(
+            (await get(`${gw.adminUrl}/metrics`)).text,
+          )?.[1],
+        );
+      expect(await gauge()).toBe(5);
+      const clientsClosed = opened.map((o) =>
+        o.socket.destroyed ? Promise.resolve() : once(o.socket, 'close'),
+      );
+      // The origin dies under them (a crash, not a close handshake).
+      for (const socket of echo.sockets) socket.destroy();
+      await Promise.all(clientsClosed);
+      let value = await gauge();
+      for (let tries = 0; value !== 0 && tries < 100; tries++) {
+        await new Promise((r) => setTimeout(r, 50));
+        value = await gauge();
+      }
+      expect(value).toBe(0);
+    } finally {
+      await gw.close();
+      echo.server.close();
+    }
+  });
+});
+
+describe('WebSockets closed by the client while the upstream keeps its side open', () => {
+  it('closes its side of the client socket too, and the gauge returns to 0', async () => {
+    const echo = await startEchoServer();
+    const gw = await startGateway(CONFIG(echo.url).replace('limit: 3', 'limit: 100'));
+    try {
+      const opened = await Promise.all(
+        Array.from({ length: 3 }, (_, i) => openSocket(gw.port, `/chat/h${i}`)),
+      );
+      await waitFor(() => echo.sockets.size === 3, 'three upstream sockets');
+      const clientsClosed = opened.map((o) => once(o.socket, 'close'));
+      // FIN from the client; the origin (allowHalfOpen, like any node:http server) never answers
+      // it, so only the gateway can finish the close: without that, both sockets stay half-open.
+      for (const o of opened) o.socket.end();
+      await Promise.all(clientsClosed);
+      const gauge = async () =>
+        Number(
+          /breakwater_websocket_connections\{route="chat"\} (\d+)/.exec(
+            (await get(`${gw.adminUrl}/metrics`)).text,
+          )?.[1],
+        );
+      let value = await gauge();
+      for (let tries = 0; value !== 0 && tries < 100; tries++) {
+        await new Promise((r) => setTimeout(r, 50));
+        value = await gauge();
+      }
+      expect(value).toBe(0);
+    } finally {
+      await gw.close();
+      echo.server.close();
+    }
   });
 });
 

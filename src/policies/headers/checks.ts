@@ -8,22 +8,11 @@
  */
 import { ptr } from '../../config/schema-errors';
 import type { Issues } from '../../config/validate';
+import { HOP_BY_HOP } from '../../http/headers';
 
 type Rec = Readonly<Record<string, unknown>>;
 const rec = (value: unknown): Rec | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Rec) : undefined;
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'proxy-connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /** Why `name` (lower-cased) may not be changed on `side`, or undefined when it may. */
 export function forbiddenReason(name: string, side: 'request' | 'response'): string | undefined {
