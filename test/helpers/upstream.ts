@@ -30,7 +30,10 @@ export interface TestUpstream {
 }
 
 /** Starts an upstream on 127.0.0.1:0 that runs `behaviour` for every request (default: echo). */
-export async function startUpstream(behaviour: Behaviour = echo()): Promise<TestUpstream> {
+export async function startUpstream(
+  behaviour: Behaviour = echo(),
+  options: { maxHeadersCount?: number } = {},
+): Promise<TestUpstream> {
   const seen: SeenRequest[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
@@ -56,6 +59,8 @@ export async function startUpstream(behaviour: Behaviour = echo()): Promise<Test
     socket.on('data', (chunk: Buffer) => (bytesReceived += chunk.length));
     socket.on('close', () => sockets.delete(socket));
   });
+  // Node 24+ answers 431 past maxHeadersCount (2,000 raw entries) where 20 silently truncated.
+  if (options.maxHeadersCount !== undefined) server.maxHeadersCount = options.maxHeadersCount;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
