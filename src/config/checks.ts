@@ -15,11 +15,7 @@ import type { Issues } from './validate';
 import { checkRateLimits } from '../policies/rate-limit/checks';
 import { checkCors } from '../policies/cors/checks';
 import { checkHeaderChanges } from '../policies/headers/checks';
-
-type Rec = Readonly<Record<string, unknown>>;
-const rec = (value: unknown): Rec | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Rec) : undefined;
-const list = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
+import { list, rec, type Rec } from './raw-data';
 
 /** Records every cross-field problem in `data`; the schema pass has already run. */
 export function checkSemantics(data: unknown, issues: Issues): void {

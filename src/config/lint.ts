@@ -11,26 +11,11 @@ import * as D from './defaults';
 import { didYouMean, ptr } from './schema-errors';
 import { parseDuration, parseHostPattern } from './units';
 import type { Issues } from './validate';
+import { list, rec, type Rec } from './raw-data';
+import { STANDARD_METHODS } from '../http/methods';
 
-type Rec = Readonly<Record<string, unknown>>;
-const rec = (value: unknown): Rec | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Rec) : undefined;
-const list = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
 const strings = (value: unknown): string[] | undefined =>
   Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
-
-/** RFC 9110 §9.3 plus PATCH (RFC 5789). */
-export const STANDARD_METHODS = [
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'PATCH',
-  'DELETE',
-  'OPTIONS',
-  'TRACE',
-  'CONNECT',
-];
 
 /** Records a warning for every likely mistake in `data`. */
 export function lintConfig(data: unknown, warnings: Issues): void {

@@ -25,7 +25,7 @@ import type { CompiledRoute } from '../pipeline/compiled-route';
 import type { RouteTable } from '../pipeline/route-table';
 import { errorReply, reasonOf } from '../pipeline/settle';
 import type { Reply } from '../pipeline/stage';
-import { normalizeTarget } from '../routing/normalize-path';
+import { absoluteFormAuthority, normalizeTarget } from '../routing/normalize-path';
 import { writeErrorReply } from './error-reply';
 import { framingProblem, isValidHost, requestIdOf, upstreamRequestHeaders } from './headers';
 import { accessLine } from './access-line';
@@ -71,16 +71,10 @@ type TrackedResponse = ServerResponse & {
 const UNMATCHED = '_unmatched';
 const SLASH = 0x2f;
 
-/** `http://user@b.example:80/x` → Host `b.example:80`; leaves other forms to normalizeTarget. */
+/** `http://user@b.example:80/x` → Host `b.example:80`; other forms are left to normalizeTarget. */
 function adoptTargetAuthority(req: IncomingMessage): void {
-  const url = req.url!;
-  const sep = url.indexOf('://');
-  if (sep === -1) return;
-  let end = sep + 3;
-  while (end < url.length && url[end] !== '/' && url[end] !== '?' && url[end] !== '#') end++;
-  const authority = url.slice(sep + 3, end);
-  const host = authority.slice(authority.lastIndexOf('@') + 1);
-  if (host) req.headers.host = host;
+  const host = absoluteFormAuthority(req.url!);
+  if (host !== undefined) req.headers.host = host;
 }
 
 export class RequestHandler {

@@ -13,6 +13,7 @@ import type { GatewayMetrics, Outcome } from './metrics';
 import type { LiveNames } from './prune';
 import type { StateListener } from './state-log';
 import type { RequestStats } from './stats';
+import { STANDARD_METHODS } from '../http/methods';
 
 /** What the wiring feeds besides metrics. */
 export interface WiringOptions {
@@ -21,17 +22,7 @@ export interface WiringOptions {
 }
 
 /** Methods that get their own label value; anything else is counted as OTHER (bounded cardinality). */
-const KNOWN_METHODS = new Set([
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'PATCH',
-  'DELETE',
-  'OPTIONS',
-  'TRACE',
-  'CONNECT',
-]);
+const KNOWN_METHODS: ReadonlySet<string> = new Set(STANDARD_METHODS);
 
 /** The route label of requests refused before a route matched. */
 const UNMATCHED = '_unmatched';

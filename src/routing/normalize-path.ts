@@ -95,6 +95,17 @@ export function normalizeTarget(
 }
 
 /**
+ * The authority of an absolute-form target (`http://b.example:80/x` → `b.example:80`, userinfo
+ * dropped), or undefined when the target is not absolute-form http(s) with an authority.
+ */
+export function absoluteFormAuthority(raw: string): string | undefined {
+  const pathStart = absoluteFormPathStart(raw);
+  if (pathStart === -1) return undefined;
+  const authority = raw.slice(raw.indexOf('://') + 3, pathStart);
+  return authority.slice(authority.lastIndexOf('@') + 1) || undefined;
+}
+
+/**
  * Index where the path of an `http(s)://authority/...` target starts (it may be `?` or the end),
  * or -1 when the target is not absolute-form with a non-empty authority.
  */

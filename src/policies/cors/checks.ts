@@ -7,10 +7,7 @@
  */
 import { ptr } from '../../config/schema-errors';
 import type { Issues } from '../../config/validate';
-
-type Rec = Readonly<Record<string, unknown>>;
-const rec = (value: unknown): Rec | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Rec) : undefined;
+import { rec, type Rec } from '../../config/raw-data';
 
 /** Records the CORS problems of `server.cors` and every route's `cors`. */
 export function checkCors(root: Rec | undefined, issues: Issues): void {

@@ -9,10 +9,7 @@
 import { ptr } from '../../config/schema-errors';
 import type { Issues } from '../../config/validate';
 import { HOP_BY_HOP } from '../../http/headers';
-
-type Rec = Readonly<Record<string, unknown>>;
-const rec = (value: unknown): Rec | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Rec) : undefined;
+import { rec, type Rec } from '../../config/raw-data';
 
 /** Why `name` (lower-cased) may not be changed on `side`, or undefined when it may. */
 export function forbiddenReason(name: string, side: 'request' | 'response'): string | undefined {

@@ -9,10 +9,7 @@
 import { didYouMean, ptr } from '../../config/schema-errors';
 import { parseDuration } from '../../config/units';
 import type { Issues } from '../../config/validate';
-
-type Rec = Readonly<Record<string, unknown>>;
-const rec = (value: unknown): Rec | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Rec) : undefined;
+import { rec, type Rec } from '../../config/raw-data';
 
 /** Records every cross-field rate-limit problem of the whole document. */
 export function checkRateLimits(root: Rec | undefined, issues: Issues): void {
