@@ -16,7 +16,12 @@ interface Tally {
   ok: number;
   degraded: number;
   errors: number;
+  /** Requests sent while the upstream was down, and how many of those failed. */
+  duringOutage: number;
+  errorsDuringOutage: number;
 }
+
+const newTally = (): Tally => ({ ok: 0, degraded: 0, errors: 0, duringOutage: 0, errorsDuringOutage: 0 });
 
 describe('a 3 s outage under steady load', () => {
   let up: TestUpstream;
@@ -56,9 +61,15 @@ routes:
 
   async function steadyLoad(path: string, until: number, tally: Tally): Promise<void> {
     while (performance.now() < until) {
+      const sentWhileDown = down;
       const res = await request(`${gw.url}${path}`).catch(() => undefined);
       const body = res ? await res.body.text() : '';
-      if (!res || res.statusCode >= 500) tally.errors++;
+      const failed = !res || res.statusCode >= 500;
+      if (sentWhileDown) {
+        tally.duringOutage++;
+        if (failed) tally.errorsDuringOutage++;
+      }
+      if (failed) tally.errors++;
       else if (body.includes('degraded')) tally.degraded++;
       else tally.ok++;
       await sleep(5);
@@ -66,8 +77,8 @@ routes:
   }
 
   it('keeps clients served with breaker + fallback while plain proxying fails them', async () => {
-    const plain: Tally = { ok: 0, degraded: 0, errors: 0 };
-    const guarded: Tally = { ok: 0, degraded: 0, errors: 0 };
+    const plain = newTally();
+    const guarded = newTally();
     hitsDuringOutage = { plain: 0, protected: 0 };
     const end = performance.now() + HEALTHY_MS + OUTAGE_MS + RECOVERED_MS;
     const load = [
@@ -87,7 +98,10 @@ routes:
         `breaker+retry+fallback error rate ${(rate(guarded) * 100).toFixed(1)}% (${JSON.stringify(guarded)}); ` +
         `upstream hits during the outage: plain ${hitsDuringOutage.plain}, protected ${hitsDuringOutage.protected}`,
     );
-    expect(rate(plain)).toBeGreaterThan(0.3);
+    // Judged on the requests sent during the outage: how many fall in it depends on how busy the
+    // machine is, but nearly every one of them fails through the plain route.
+    expect(plain.duringOutage).toBeGreaterThan(0);
+    expect(plain.errorsDuringOutage / plain.duringOutage).toBeGreaterThan(0.5);
     expect(rate(guarded)).toBeLessThan(0.01);
     expect(guarded.degraded).toBeGreaterThan(0);
     expect(guarded.ok).toBeGreaterThan(0);
