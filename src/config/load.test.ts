@@ -58,6 +58,7 @@ it('applies every default to a minimal config', () => {
       headers: undefined,
       fault: undefined,
       slowDown: undefined,
+      errors: 'pass',
     },
     upstreams: {
       users: {
@@ -95,6 +96,7 @@ it('applies every default to a minimal config', () => {
         compression: undefined,
         headers: undefined,
         fault: undefined,
+        errors: 'pass',
       },
     ],
     redis: undefined,
@@ -117,6 +119,7 @@ server:
   workers: auto
   escapedSlashes: reject
   overload: { maxEventLoopDelay: 0 }
+  errors: mask
 upstreams:
   users:
     targets:
@@ -160,6 +163,7 @@ routes:
       - { key: consumer }
     slowDown: { after: 50, delay: 50ms, maxDelay: 1s, window: 1m }
     cache: { ttl: 10s, staleIfError: 1h, staleWhileRevalidate: 5s }
+    errors: pass
   - name: exact
     match: { path: /status }
     upstream: users
@@ -195,6 +199,7 @@ it('round-trips a config that sets every key', () => {
     workers: 'auto',
     escapedSlashes: 'reject',
     overload: { maxEventLoopDelayMs: 0 },
+    errors: 'mask',
   });
   expect(config.upstreams.users).toEqual({
     name: 'users',
@@ -302,8 +307,10 @@ it('round-trips a config that sets every key', () => {
     ],
     slowDown: { key: { kind: 'ip' }, after: 50, delayMs: 50, maxDelayMs: 1_000, windowMs: 60_000 },
     cache: { ttlMs: 10_000, staleIfErrorMs: 3_600_000, staleWhileRevalidateMs: 5_000 },
+    errors: 'pass',
   });
   expect(exact?.match.path).toBe('/status');
+  expect(exact?.errors).toBe('mask');
   expect(exact?.rateLimit).toEqual([]);
   expect(exact?.websocket).toBe(false);
   expect(config.redis).toEqual({ url: 'redis://:pw@cache.internal:6380/2', keyPrefix: 'gw:' });

@@ -9,6 +9,7 @@ import * as D from './defaults';
 import { normalizeCache, normalizeServerCache } from '../policies/cache/config';
 import { normalizeCompression } from '../policies/compression/config';
 import { normalizeCors } from '../policies/cors/config';
+import { normalizeErrors } from '../policies/error-mask/config';
 import { normalizeFault } from '../policies/fault/config';
 import { normalizeHeaders } from '../policies/headers/config';
 import { normalizeSecurityHeaders } from '../policies/security-headers/config';
@@ -90,6 +91,7 @@ function normalizeServer(server: RawServer): T.ServerConfig {
     headers: normalizeHeaders(server.headers),
     fault: normalizeFault(server.fault),
     slowDown: normalizeSlowDown(server.slowDown),
+    errors: normalizeErrors(server.errors),
   };
 }
 
@@ -202,6 +204,7 @@ function normalizeRoute(
     compression: normalizeCompression(raw.compression, server.compression),
     headers: normalizeHeaders(raw.headers, server.headers),
     fault: normalizeFault(raw.fault, server.fault),
+    errors: normalizeErrors(raw.errors, server.errors),
   };
 }
 

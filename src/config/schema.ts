@@ -35,6 +35,7 @@ import {
 import { CacheSchema, ServerCacheSchema } from '../policies/cache/config';
 import { CompressionSchema } from '../policies/compression/config';
 import { CorsSchema } from '../policies/cors/config';
+import { ErrorsSchema, ServerErrorsSchema } from '../policies/error-mask/config';
 import { FaultSchema } from '../policies/fault/config';
 import { HeadersSchema } from '../policies/headers/config';
 import { SecurityHeadersSchema } from '../policies/security-headers/config';
@@ -110,6 +111,7 @@ const Server = OptObj('Listeners, limits and process settings.', {
   headers: HeadersSchema,
   fault: FaultSchema,
   slowDown: SlowDownSchema,
+  errors: ServerErrorsSchema,
 });
 
 const CB = D.DEFAULT_CIRCUIT_BREAKER;
@@ -303,6 +305,7 @@ const Route = Obj('A route: which requests, which upstream, which policies.', {
   compression: CompressionSchema,
   headers: HeadersSchema,
   fault: FaultSchema,
+  errors: ErrorsSchema,
 });
 
 /** The whole of gateway.yaml. */

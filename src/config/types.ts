@@ -9,8 +9,9 @@ import type { CorsConfig } from '../policies/cors/config';
 import type { FaultConfig } from '../policies/fault/config';
 import type { HeadersConfig } from '../policies/headers/config';
 import type { SecurityHeadersConfig } from '../policies/security-headers/config';
+import type { ErrorsMode } from '../policies/error-mask/config';
 
-export type { CompressionConfig, CorsConfig, FaultConfig, HeadersConfig, SecurityHeadersConfig };
+export type { CompressionConfig, CorsConfig, ErrorsMode, FaultConfig, HeadersConfig, SecurityHeadersConfig };
 
 /** host:port a listener binds to. */
 export interface ListenAddress {
@@ -74,6 +75,8 @@ export interface ServerConfig {
   readonly headers: HeadersConfig | undefined;
   readonly fault: FaultConfig | undefined;
   readonly slowDown: SlowDownConfig | undefined;
+  /** Upstream 5xx bodies: passed as sent, or masked (every route's default). */
+  readonly errors: ErrorsMode;
 }
 
 export interface TargetConfig {
@@ -280,6 +283,8 @@ export interface RouteConfig {
   readonly compression: CompressionConfig | undefined;
   readonly headers: HeadersConfig | undefined;
   readonly fault: FaultConfig | undefined;
+  /** mask: an upstream 5xx reaches the client with its status but the gateway's UPSTREAM_ERROR body. */
+  readonly errors: ErrorsMode;
 }
 
 export interface GatewayConfig {

@@ -55,6 +55,8 @@ export interface GatewayEvents {
   websocket(route: string, delta: 1 | -1): void;
   /** The fault policy delayed or aborted a request (chaos drill). */
   faultInjected(route: string, kind: 'delay' | 'abort'): void;
+  /** `errors: mask` replaced the body of an upstream 5xx. */
+  errorMasked(route: string): void;
 }
 
 /** What the HTTP server reports about client requests. */
@@ -82,4 +84,5 @@ export const NO_EVENTS: GatewayEvents = {
   redisUp: () => undefined,
   websocket: () => undefined,
   faultInjected: () => undefined,
+  errorMasked: () => undefined,
 };

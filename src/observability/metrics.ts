@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { LabelledHistogram } from './labelled-histogram';
 
 /** breakwater's version from package.json (dist/ and src/ both sit one level below it). */
 function packageVersion(): string {
@@ -60,10 +61,10 @@ export class GatewayMetrics {
     collect: () => this.syncPending(),
   });
 
-  readonly requestDuration = new Histogram({
+  readonly requestDuration = new LabelledHistogram({
     name: `${PREFIX}request_duration_seconds`,
     help: 'Time from the request arriving to the response being finished, by route.',
-    labelNames: ['route'] as const,
+    labelName: 'route',
     buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
@@ -76,10 +77,10 @@ export class GatewayMetrics {
     collect: () => this.syncPending(),
   });
 
-  readonly upstreamDuration = new Histogram({
+  readonly upstreamDuration = new LabelledHistogram({
     name: `${PREFIX}upstream_duration_seconds`,
     help: 'Time from sending an attempt to the upstream response headers (or failure).',
-    labelNames: ['upstream'] as const,
+    labelName: 'upstream',
     buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
@@ -176,6 +177,13 @@ export class GatewayMetrics {
     name: `${PREFIX}faults_injected_total`,
     help: 'Faults injected by the fault policy (chaos drills), by route and kind (delay, abort).',
     labelNames: ['route', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly errorsMasked = new Counter({
+    name: `${PREFIX}errors_masked_total`,
+    help: 'Upstream 5xx answers whose body errors: mask replaced with the gateway error JSON, by route.',
+    labelNames: ['route'] as const,
     registers: [this.registry],
   });
 

@@ -7,7 +7,8 @@
  * stats (observability/stats.ts) and the state-change log lines (observability/state-log.ts).
  * After a reload, `retire` forgets the children of routes and upstreams that are gone.
  */
-import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
+import type { HistogramSeries } from './labelled-histogram';
 import type { BreakerState, CacheResult, GatewayEvents, RequestEvents, TargetChangeSource } from './events';
 import type { GatewayMetrics, Outcome } from './metrics';
 import type { LiveNames } from './prune';
@@ -100,8 +101,8 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
     (upstream, target, outcome) => this.metrics.upstreamRequests.labels(upstream, target, outcome),
     this.allCounts,
   );
-  private readonly durations = new Map<string, Histogram.Internal<string>>();
-  private readonly upstreamDurations = new Map<string, Histogram.Internal<string>>();
+  private readonly durations = new Map<string, HistogramSeries>();
+  private readonly upstreamDurations = new Map<string, HistogramSeries>();
   private readonly inflight = new Map<string, InflightCount>();
   private readonly requestDurationOf = (route: string) => this.metrics.requestDuration.labels(route);
   private readonly upstreamDurationOf = (upstream: string) => this.metrics.upstreamDuration.labels(upstream);
@@ -209,6 +210,10 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
 
   faultInjected(route: string, kind: 'delay' | 'abort'): void {
     this.metrics.faultsInjected.labels(route, kind).inc();
+  }
+
+  errorMasked(route: string): void {
+    this.metrics.errorsMasked.labels(route).inc();
   }
 
   /** Pushes the plain counts into prom-client; runs before every collect (scrape). */

@@ -18,6 +18,7 @@ import { cacheInvalidation } from '../policies/cache/invalidate';
 import { circuitBreaker } from '../policies/circuit-breaker';
 import { compression } from '../policies/compression';
 import { cors, preflightMethod } from '../policies/cors';
+import { errorMask } from '../policies/error-mask';
 import { fallback } from '../policies/fallback';
 import { fault } from '../policies/fault';
 import { headers } from '../policies/headers';
@@ -62,6 +63,8 @@ export function pipeline(config: GatewayConfig, log?: Logger): readonly StageFac
     rateLimitFactory(config.consumers, config.tiers, log),
     // Right after the limit it slows: a delayed request has already been counted.
     slowDown,
+    // Outside the fallback and the cache: a static 5xx fallback wins, a stale answer is a good one.
+    errorMask,
     // Outside the cache: a static body replaces only what the stale cache could not save.
     fallback,
     // Fresh hits skip everything below; on failure a stale entry answers before the fallback.

@@ -100,6 +100,7 @@ export type StageKind =
   | 'compression'
   | 'rate-limit'
   | 'slow-down'
+  | 'error-mask'
   | 'fallback'
   | 'cache'
   | 'cache-invalidate'

@@ -23,6 +23,7 @@ function route(name: string, match: Partial<RouteMatch> = {}): RouteConfig {
     compression: undefined,
     headers: undefined,
     fault: undefined,
+    errors: 'pass',
   };
 }
 
