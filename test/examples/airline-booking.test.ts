@@ -1,0 +1,286 @@
+/**
+ * Recipe 2, the airline booking API (issue 11): the stand-in app (test/backends/
+ * airline-booking.ts, its hardening deleted) behind the gateway started from
+ * config/examples/airline-booking.yaml as shipped. One `it` per item of the app's hand-built
+ * hardening, each on a fresh gateway and app. Limits are proven at their real counts, from
+ * distinct loopback client addresses where an item needs a fresh IP.
+ */
+import type { Agent } from 'undici';
+import {
+  LEAKED_SQL,
+  LEAKED_STACK_FRAME,
+  startAirlineBackend,
+  type AirlineBackend,
+} from '../backends/airline-booking';
+import {
+  clientAt,
+  header,
+  inParallel,
+  send,
+  startExample,
+  type Answer,
+  type ExampleGateway,
+} from './recipe-helpers';
+
+const SITE = 'https://www.example-air.com';
+
+interface Stack {
+  readonly app: AirlineBackend;
+  readonly gw: ExampleGateway;
+}
+
+let stack: Stack | undefined;
+const clients: Agent[] = [];
+
+async function start(env: NodeJS.ProcessEnv = {}): Promise<Stack> {
+  const app = await startAirlineBackend();
+  const gw = await startExample('airline-booking', { BOOKING_URL: app.url, ...env });
+  stack = { app, gw };
+  return stack;
+}
+
+function from(address: string, connections?: number): Agent {
+  const agent = clientAt(address, connections);
+  clients.push(agent);
+  return agent;
+}
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  if (!stack) return;
+  const { gw, app } = stack;
+  stack = undefined;
+  await gw.close();
+  await app.close();
+});
+
+const booking = JSON.stringify({ flightId: 'BW101', passengers: ['Ada Lovelace'] });
+
+/** The three legacy fields, and none of the standard ones. */
+function legacyHeaders(answer: Answer): { limit: number; remaining: number; reset: number } {
+  expect(header(answer, 'ratelimit-limit')).toBeUndefined();
+  expect(header(answer, 'ratelimit-policy')).toBeUndefined();
+  return {
+    limit: Number(header(answer, 'x-ratelimit-limit')),
+    remaining: Number(header(answer, 'x-ratelimit-remaining')),
+    reset: Number(header(answer, 'x-ratelimit-reset')),
+  };
+}
+
+/** A 429 as the gateway makes it: JSON, RATE_LIMITED, Retry-After = error.retryAfter. */
+function expectRefused(answer: Answer, windowSeconds: number): void {
+  expect(answer.status).toBe(429);
+  const { error } = answer.json<{ error: { code: string; retryAfter: number; requestId: string } }>();
+  expect(error.code).toBe('RATE_LIMITED');
+  expect(error.requestId).toBe(header(answer, 'x-request-id'));
+  expect(error.retryAfter).toBeGreaterThan(0);
+  expect(error.retryAfter).toBeLessThanOrEqual(windowSeconds);
+  expect(header(answer, 'retry-after')).toBe(String(error.retryAfter));
+  expect(legacyHeaders(answer).remaining).toBe(0);
+}
+
+describe('airline booking API behind breakwater (config/examples/airline-booking.yaml)', () => {
+  it('global limit: 1,000 requests per 15 min per IP, with X-RateLimit-* headers', async () => {
+    const { app, gw } = await start();
+    const client = from('127.0.0.1', 100);
+    const answers = await inParallel(1000, 100, (i) =>
+      send(`${gw.url}/api/flights${i % 2 ? '?from=LHR' : ''}`, { via: client }),
+    );
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    const seen = answers.map(legacyHeaders);
+    expect(seen.every((h) => h.limit === 1000 && h.reset > 0 && h.reset <= 900)).toBe(true);
+    expect(seen.map((h) => h.remaining).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
+    const hits = app.seen.length;
+
+    const refused = await send(`${gw.url}/api/flights`, { via: client });
+    expectRefused(refused, 900);
+    expect(legacyHeaders(refused).limit).toBe(1000);
+    // Writes are refused too: the global limit covers every method.
+    expectRefused(await send(`${gw.url}/api/bookings`, { method: 'POST', body: booking, via: client }), 900);
+    expect(app.seen.length).toBe(hits);
+    // Another client is not affected.
+    expect((await send(`${gw.url}/api/flights`, { via: from('127.0.0.2') })).status).toBe(200);
+  });
+
+  it('writes (POST/PUT/DELETE): 100 per 15 min per IP', async () => {
+    const { app, gw } = await start();
+    const client = from('127.0.0.1', 20);
+    const created = await inParallel(100, 20, () =>
+      send(`${gw.url}/api/bookings`, { method: 'POST', body: booking, via: client }),
+    );
+    expect(created.filter((a) => a.status !== 201)).toEqual([]);
+    // A write shows the write limit, the nearer one.
+    expect(created.every((a) => legacyHeaders(a).limit === 100)).toBe(true);
+    const left = created.map((a) => legacyHeaders(a).remaining).sort((x, y) => x - y);
+    expect(left).toEqual(Array.from({ length: 100 }, (_, i) => i));
+
+    const writes = app.seen.length;
+    expectRefused(await send(`${gw.url}/api/bookings`, { method: 'POST', body: booking, via: client }), 900);
+    expectRefused(
+      await send(`${gw.url}/api/bookings/bk_1`, { method: 'PUT', body: booking, via: client }),
+      900,
+    );
+    expectRefused(await send(`${gw.url}/api/bookings/bk_1`, { method: 'DELETE', via: client }), 900);
+    expect(app.seen.length).toBe(writes);
+
+    // Reads go on under the global limit, which counted every request, the three refused
+    // writes included (as the app's global limiter, which ran first, did): 1,000 - 104.
+    const read = await send(`${gw.url}/api/bookings/bk_1`, { via: client });
+    expect(read.status).toBe(200);
+    expect(legacyHeaders(read)).toMatchObject({ limit: 1000, remaining: 896 });
+    // Another client still writes.
+    const other = await send(`${gw.url}/api/bookings`, {
+      method: 'POST',
+      body: booking,
+      via: from('127.0.0.2'),
+    });
+    expect(other.status).toBe(201);
+    expect(legacyHeaders(other)).toMatchObject({ limit: 100, remaining: 99 });
+  });
+
+  it('auth endpoints: 5 per 15 min per IP', async () => {
+    const { app, gw } = await start();
+    const client = from('127.0.0.1');
+    const login = (password: string, via = client) =>
+      send(`${gw.url}/api/auth/login`, {
+        method: 'POST',
+        body: JSON.stringify({ email: 'ada@example.com', password }),
+        via,
+      });
+    // Four wrong guesses and the right one: the app answers each.
+    for (let i = 0; i < 4; i++) {
+      const wrong = await login(`guess-${i}`);
+      expect(wrong.status).toBe(401);
+      expect(legacyHeaders(wrong)).toMatchObject({ limit: 5, remaining: 4 - i });
+    }
+    expect((await login('correct horse')).status).toBe(200);
+    const logins = app.seen.length;
+    // The sixth attempt, even with the right password, and a registration, are refused here.
+    expectRefused(await login('correct horse'), 900);
+    expectRefused(
+      await send(`${gw.url}/api/auth/register`, { method: 'POST', body: '{}', via: client }),
+      900,
+    );
+    expect(app.seen.length).toBe(logins);
+    // The rest of the API is not affected, and another client may log in.
+    expect((await send(`${gw.url}/api/flights`, { via: client })).status).toBe(200);
+    expect((await login('correct horse', from('127.0.0.2'))).status).toBe(200);
+  });
+
+  it('request IDs', async () => {
+    const { app, gw } = await start();
+    // None sent: the gateway makes one, the app and the client both get it, the access line has it.
+    const fresh = await send(`${gw.url}/api/flights`);
+    const id = header(fresh, 'x-request-id');
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(app.seen.at(-1)!.headers['x-request-id']).toBe(id);
+    expect(fresh.json()).toMatchObject({ requestId: id });
+    expect(gw.accessLines().find((l) => l.reqId === id)).toMatchObject({ route: 'booking-api', status: 200 });
+
+    // A sane one from the client (a trace from the booking site) is kept end to end.
+    const kept = await send(`${gw.url}/api/flights/BW101`, {
+      headers: { 'x-request-id': 'web-7f3a:checkout.42' },
+    });
+    expect(header(kept, 'x-request-id')).toBe('web-7f3a:checkout.42');
+    expect(app.seen.at(-1)!.headers['x-request-id']).toBe('web-7f3a:checkout.42');
+
+    // Anything else (spaces, injection attempts, too long) is replaced, never passed on.
+    for (const bad of ['has spaces', '"><script>', 'x'.repeat(129)]) {
+      const replaced = await send(`${gw.url}/api/flights`, { headers: { 'x-request-id': bad } });
+      expect(header(replaced, 'x-request-id')).not.toBe(bad);
+      expect(app.seen.at(-1)!.headers['x-request-id']).toBe(header(replaced, 'x-request-id'));
+    }
+    // The gateway's own answers carry it in the body too.
+    const noRoute = await send(`${gw.url}/nowhere`, { headers: { 'x-request-id': 'probe-1' } });
+    expect(noRoute.status).toBe(404);
+    expect(noRoute.json()).toMatchObject({ error: { code: 'NO_ROUTE', requestId: 'probe-1' } });
+  });
+
+  it.todo('sanitised error bodies (no SQL or stack to clients)');
+
+  it('Helmet headers', async () => {
+    // The load balancer terminates TLS; here the test client plays it (trusted, X-Forwarded-Proto).
+    const { gw } = await start({ TRUSTED_PROXY: '127.0.0.1' });
+    const overHttps = await send(`${gw.url}/api/flights`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(overHttps.status).toBe(200);
+    expect(overHttps.headers).toMatchObject({
+      'strict-transport-security': 'max-age=15552000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+      'referrer-policy': 'no-referrer',
+      'content-security-policy': "default-src 'none'; frame-ancestors 'self'",
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    });
+    // The app's banner is gone.
+    expect(overHttps.headers['x-powered-by']).toBeUndefined();
+    // Plain http gets everything but HSTS (browsers ignore it there anyway).
+    const plain = await send(`${gw.url}/api/flights`);
+    expect(plain.headers['strict-transport-security']).toBeUndefined();
+    expect(plain.headers['x-content-type-options']).toBe('nosniff');
+    // The gateway's own answers carry them too.
+    const noRoute = await send(`${gw.url}/nowhere`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(noRoute.status).toBe(404);
+    expect(noRoute.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('a CORS allowlist', async () => {
+    const { app, gw } = await start();
+    // Preflight from the booking site: answered by the gateway, the app never sees it.
+    const preflight = await send(`${gw.url}/api/bookings`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: SITE,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers).toMatchObject({
+      'access-control-allow-origin': SITE,
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'GET, POST, PUT, DELETE',
+      'access-control-allow-headers': 'content-type, authorization, x-request-id',
+      'access-control-max-age': '600',
+    });
+    expect(app.seen).toHaveLength(0);
+
+    // The call itself: allowed origin echoed, rate-limit and request-id headers readable by the page.
+    const call = await send(`${gw.url}/api/bookings`, {
+      method: 'POST',
+      body: booking,
+      headers: { origin: SITE },
+    });
+    expect(call.status).toBe(201);
+    expect(call.headers['access-control-allow-origin']).toBe(SITE);
+    expect(header(call, 'access-control-expose-headers')).toContain('x-ratelimit-remaining');
+    expect(header(call, 'vary')).toMatch(/origin/i);
+
+    // Any other origin: no CORS header at all, so the browser refuses to hand over the answer.
+    const evil = await send(`${gw.url}/api/flights`, { headers: { origin: 'https://evil.example' } });
+    expect(evil.headers['access-control-allow-origin']).toBeUndefined();
+    const evilPreflight = await send(`${gw.url}/api/bookings`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' },
+    });
+    expect(evilPreflight.status).toBe(204);
+    expect(evilPreflight.headers['access-control-allow-origin']).toBeUndefined();
+    expect(evilPreflight.headers['access-control-allow-methods']).toBeUndefined();
+    // The agents' portal is on the list too.
+    const agents = await send(`${gw.url}/api/flights`, {
+      headers: { origin: 'https://agents.example-air.com' },
+    });
+    expect(agents.headers['access-control-allow-origin']).toBe('https://agents.example-air.com');
+  });
+});
+
+// Referenced by the sanitised-errors test once `errors: mask` lands.
+void LEAKED_SQL;
+void LEAKED_STACK_FRAME;
