@@ -140,6 +140,9 @@ export class Gateway implements ControlledGateway {
     const stats = new RequestStats();
     const wiring = new MetricsWiring(metrics, { stats, states: new StateChangeLog(operationsLog(logger)) });
     metrics.countLogDrops(logger.dropped);
+    // prom-client shows a label-less gauge as 0 until it is set: without Redis, `redis_up` must be
+    // absent (as documented), not 0, which the BreakwaterRedisDown alert would page on.
+    if (!config.redis) metrics.redisUp.remove();
     const build: BuildOptions = {
       shared: connectShared(config, wiring, logger),
       clustered: cluster.isWorker,
