@@ -18,6 +18,7 @@ import { ConfigReloader } from './control/reloader';
 import { watchConfigFile, type ConfigWatcher } from './control/watch';
 import { createProxyServer } from './http/proxy-server';
 import { RequestHandler } from './http/request-handler';
+import { AccessLog } from './observability/access-log';
 import { createLogger, type LoggerHandle } from './observability/logger';
 import { GatewayMetrics } from './observability/metrics';
 import { MetricsWiring } from './observability/wire';
@@ -150,7 +151,12 @@ export class Gateway implements ControlledGateway {
     };
     const table = buildRouteTable(config, wiring, undefined, build);
     for (const upstream of table.upstreams.values()) upstream.start();
-    const handler = new RequestHandler(table, wiring, logger.logger);
+    const handler = new RequestHandler(
+      table,
+      wiring,
+      logger.logger,
+      new AccessLog(logger.logger, logger.writeLine),
+    );
     const proxy = createProxyServer(handler, config.server.limits, wiring, logger.logger);
     const parts: GatewayParts = { handler, proxy, wiring, build, metrics, logger, stats };
     const gateway = new Gateway(parts, options.reload ?? {});

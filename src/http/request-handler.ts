@@ -18,6 +18,7 @@ import {
   UpstreamUnavailableError,
   type GatewayError,
 } from '../errors';
+import type { AccessLog } from '../observability/access-log';
 import type { Logger } from '../observability/logger';
 import type { GatewayEvents, RequestEvents } from '../observability/events';
 import { Exchange } from '../pipeline/exchange';
@@ -28,7 +29,6 @@ import type { Reply } from '../pipeline/stage';
 import { absoluteFormAuthority, normalizeTarget } from '../routing/normalize-path';
 import { writeErrorReply } from './error-reply';
 import { framingProblem, isValidHost, requestIdOf, upstreamRequestHeaders } from './headers';
-import { accessLine } from './access-line';
 import { bufferRequestBody } from './request-buffer';
 import { clientAddressOf } from './trust-proxy';
 import { isWebSocketUpgrade, WebSocketProxy } from './websocket';
@@ -89,6 +89,7 @@ export class RequestHandler {
     public table: RouteTable,
     private readonly events: RequestEvents & Pick<GatewayEvents, 'shed' | 'websocket'>,
     private readonly log: Logger,
+    private readonly access: AccessLog,
   ) {
     this.webSockets = new WebSocketProxy(events);
   }
@@ -295,9 +296,25 @@ export class RequestHandler {
         { reqId: ex.reqId, route: ex.route.name, err: ex.internalError },
         'unexpected error in the request pipeline',
       );
-    // A 5xx is something an operator may need to see at a glance: warn, like the state changes.
-    if (ex.status >= 500) this.log.warn(accessLine(ex, durationMs));
-    else this.log.info(accessLine(ex, durationMs));
+    // A 5xx or a slow request is something an operator may need to see at a glance: at warn.
+    this.access.write(
+      {
+        reqId: ex.reqId,
+        method: ex.req.method,
+        path: ex.path,
+        route: ex.route.name,
+        upstream: ex.route.upstream.name,
+        target: ex.target,
+        status: ex.status,
+        duration_ms: round(durationMs),
+        attempts: ex.attempt,
+        bytes: ex.bytes,
+        cache: ex.cache,
+        breaker: ex.breaker,
+        reason: ex.reason,
+      },
+      ex.route.slowMs,
+    );
     this.inflight--;
     // Before the idle check, so a drain does not close the pools under a request still queued.
     this.nextOnConnection(res[kConnection]);
@@ -374,7 +391,7 @@ export class RequestHandler {
       durationMs / 1000,
       route !== undefined,
     );
-    this.log.info({
+    this.access.write({
       reqId,
       method: req.method,
       path: path ?? '(malformed)',

@@ -6,6 +6,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { LineSink } from './line-sink';
+import { isoTimeField } from './log-time';
 
 export type { Logger } from 'pino';
 
@@ -34,6 +35,8 @@ export interface LoggerHandle {
   end(): Promise<void>;
   /** Lines the sink could not take (closed pipe, full disk): `log_lines_dropped_total`. */
   dropped(): number;
+  /** Writes one line serialised elsewhere (the access log), newline included, to the same sink. */
+  writeLine(line: string): void;
 }
 
 export interface LoggerOptions {
@@ -47,13 +50,15 @@ export interface LoggerOptions {
 /** Creates the process logger. `LOG_LEVEL` sets the level (default info). */
 export function createLogger(options: LoggerOptions = {}): LoggerHandle {
   if (options.stream) {
-    const logger = pino(loggerOptions(options.level), options.stream);
+    const stream = options.stream;
+    const logger = pino(loggerOptions(options.level), stream);
     return {
       logger,
       flush: () => undefined,
       close: () => undefined,
       end: () => Promise.resolve(),
       dropped: () => 0,
+      writeLine: (line) => void stream.write(line),
     };
   }
   const sink = new LineSink(options.destination ?? 1);
@@ -64,6 +69,7 @@ export function createLogger(options: LoggerOptions = {}): LoggerHandle {
     close: () => sink.flushSync(),
     end: () => sink.end(),
     dropped: () => sink.dropped,
+    writeLine: (line) => void sink.write(line),
   };
 }
 
@@ -71,21 +77,8 @@ function loggerOptions(level: string | undefined): pino.LoggerOptions {
   return {
     level: level ?? process.env.LOG_LEVEL ?? 'info',
     base: undefined,
-    timestamp: isoTimeCached,
+    timestamp: isoTimeField,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
   };
-}
-
-let lastMs = NaN;
-let lastTime = '';
-
-/** pino's isoTime, formatted once per millisecond rather than once per line. */
-function isoTimeCached(): string {
-  const now = Date.now();
-  if (now !== lastMs) {
-    lastMs = now;
-    lastTime = `,"time":"${new Date(now).toISOString()}"`;
-  }
-  return lastTime;
 }

@@ -20,6 +20,8 @@ export interface RouteRef {
   readonly timeoutMs: number;
   /** `server.limits.maxBodySize`, kept here so the request path reads one object. */
   readonly maxBodyBytes: number;
+  /** `slowRequest`: requests at least this long are logged at warn with `slow: true`; undefined = off. */
+  readonly slowMs?: number;
 }
 
 /** Something in flight for this exchange that a client disconnect must cancel. */

