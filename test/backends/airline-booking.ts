@@ -33,9 +33,8 @@ export interface AirlineBackend {
   close(): Promise<void>;
 }
 
-/** The SQL and stack a failing query leaks when nothing sanitises the error. */
-export const LEAKED_SQL =
-  'SELECT "id", "flight_id", "passengers" FROM "bookings" AS "Booking" WHERE "Booking"."id" = ';
+/** The SQL and stack a failing query leaks when nothing sanitises the error (bookings by id). */
+export const LEAKED_SQL = 'SELECT * FROM "bookings" WHERE "id" = ';
 export const LEAKED_STACK_FRAME =
   'at Query.formatError (/srv/airline/node_modules/sequelize/lib/dialects/postgres/query.js:386:16)';
 
@@ -92,16 +91,16 @@ interface Call {
 /** What Sequelize throws when a query fails: its message, the SQL, and a stack into node_modules. */
 class SequelizeDatabaseError extends Error {
   readonly sql: string;
-  constructor(id: string) {
-    super('relation "bookings" does not exist');
+  constructor(table: string, id: string) {
+    super(`relation "${table}" does not exist`);
     this.name = 'SequelizeDatabaseError';
-    this.sql = `${LEAKED_SQL}'${id}';`;
+    this.sql = `SELECT * FROM "${table}" WHERE "id" = '${id}';`;
     this.stack = `SequelizeDatabaseError: ${this.message}\n    ${LEAKED_STACK_FRAME}\n    at Query.run (/srv/airline/node_modules/sequelize/lib/dialects/postgres/query.js:76:18)`;
   }
 }
 
-function query<T>(call: Call, id: string, run: () => T): T {
-  if (call.switches.dbError) throw new SequelizeDatabaseError(id);
+function query<T>(call: Call, table: string, id: string, run: () => T): T {
+  if (call.switches.dbError) throw new SequelizeDatabaseError(table, id);
   return run();
 }
 
@@ -113,12 +112,12 @@ function handle(call: Call): void {
   if (method === 'GET' && path === '/api/flights') {
     const from = searchParams.get('from');
     return send(call, 200, {
-      flights: query(call, 'search', () => FLIGHTS.filter((f) => !from || f.from === from)),
+      flights: query(call, 'flights', 'search', () => FLIGHTS.filter((f) => !from || f.from === from)),
     });
   }
   const flight = /^\/api\/flights\/(\w+)$/.exec(path);
   if (method === 'GET' && flight) {
-    const found = query(call, flight[1]!, () => FLIGHTS.find((f) => f.id === flight[1]));
+    const found = query(call, 'flights', flight[1]!, () => FLIGHTS.find((f) => f.id === flight[1]));
     return found ? send(call, 200, { flight: found }) : send(call, 404, { error: 'Flight not found' });
   }
   if (method === 'POST' && path === '/api/bookings') return createBooking(call);
@@ -138,12 +137,12 @@ function createBooking(call: Call): void {
     });
   const id = `bk_${call.bookings.size + 1}`;
   const created = { id, flightId: input.flightId, passengers: input.passengers as string[] };
-  query(call, id, () => call.bookings.set(id, created));
+  query(call, 'bookings', id, () => call.bookings.set(id, created));
   send(call, 201, { booking: created });
 }
 
 function bookingById(call: Call, method: string, id: string): void {
-  const found = query(call, id, () => call.bookings.get(id));
+  const found = query(call, 'bookings', id, () => call.bookings.get(id));
   if (!found) return send(call, 404, { error: 'Booking not found' });
   if (method === 'GET') return send(call, 200, { booking: found });
   if (method === 'PUT') {
@@ -160,7 +159,9 @@ function bookingById(call: Call, method: string, id: string): void {
 
 function login(call: Call): void {
   const input = parse(call.body) as { email?: unknown; password?: unknown };
-  if (input.password === 'correct horse') return send(call, 200, { token: 'session-token' });
+  const email = typeof input.email === 'string' ? input.email : '';
+  const valid = query(call, 'users', email, () => input.password === 'correct horse');
+  if (valid) return send(call, 200, { token: 'session-token' });
   send(call, 401, { error: 'Invalid credentials' });
 }
 

@@ -198,7 +198,52 @@ describe('airline booking API behind breakwater (config/examples/airline-booking
     expect(noRoute.json()).toMatchObject({ error: { code: 'NO_ROUTE', requestId: 'probe-1' } });
   });
 
-  it.todo('sanitised error bodies (no SQL or stack to clients)');
+  it('sanitised error bodies (no SQL or stack to clients)', async () => {
+    const { app, gw } = await start();
+    // What the app sends when its database fails, seen directly: the error, the SQL, the stack.
+    app.switches.dbError = true;
+    const direct = await send(`${app.url}/api/bookings/bk_9`);
+    const leaked = direct.json<{ error: string; sql: string; stack: string }>();
+    expect(leaked.error).toBe('SequelizeDatabaseError: relation "bookings" does not exist');
+    expect(leaked.sql).toBe(`${LEAKED_SQL}'bk_9';`);
+    expect(leaked.stack).toContain(LEAKED_STACK_FRAME);
+
+    // Through the gateway: the status stays, the body is the gateway's, nothing leaks.
+    for (const [method, path] of [
+      ['GET', '/api/bookings/bk_9'],
+      ['GET', '/api/flights'],
+      ['POST', '/api/auth/login'],
+    ] as const) {
+      const masked = await send(`${gw.url}${path}`, { method, body: method === 'POST' ? '{}' : undefined });
+      expect(masked.status).toBe(500);
+      expect(header(masked, 'content-type')).toBe('application/json; charset=utf-8');
+      expect(masked.json()).toEqual({
+        error: {
+          code: 'UPSTREAM_ERROR',
+          message: 'The upstream service failed to handle the request.',
+          requestId: header(masked, 'x-request-id'),
+        },
+      });
+      for (const leak of ['Sequelize', 'SELECT', 'node_modules', 'relation', 'stack'])
+        expect(masked.text).not.toContain(leak);
+      // The request id leads to the app's own log line with the details.
+      expect(app.seen.at(-1)!.headers['x-request-id']).toBe(header(masked, 'x-request-id'));
+    }
+    const lines = gw.accessLines().filter((l) => l.status === 500);
+    expect(lines).toHaveLength(3);
+    for (const l of lines) expect(l).toMatchObject({ level: 'warn', reason: 'error_masked' });
+    expect(await gw.metric('breakwater_errors_masked_total', { route: 'booking-api' })).toBe(2);
+    expect(await gw.metric('breakwater_errors_masked_total', { route: 'auth' })).toBe(1);
+
+    // A client's mistake is not an error of the app: the 400 and its field errors pass as sent.
+    app.switches.dbError = false;
+    const invalid = await send(`${gw.url}/api/bookings`, { method: 'POST', body: '{"flightId":"BW101"}' });
+    expect(invalid.status).toBe(400);
+    expect(invalid.json()).toMatchObject({
+      error: 'Validation failed',
+      fields: { passengers: 'at least one passenger' },
+    });
+  });
 
   it('Helmet headers', async () => {
     // The load balancer terminates TLS; here the test client plays it (trusted, X-Forwarded-Proto).
@@ -280,7 +325,3 @@ describe('airline booking API behind breakwater (config/examples/airline-booking
     expect(agents.headers['access-control-allow-origin']).toBe('https://agents.example-air.com');
   });
 });
-
-// Referenced by the sanitised-errors test once `errors: mask` lands.
-void LEAKED_SQL;
-void LEAKED_STACK_FRAME;
