@@ -149,6 +149,17 @@ describe('recipe: social marketing platform (Express + Prisma + Redis + X API + 
         openFor: 60,
       },
     ];
+    // As shipped: one breaker per upstream (scope upstream), its count over its own window.
+    const shipped = loadConfig(FILE, {}).upstreams;
+    for (const { dep, failures, openFor } of cases)
+      expect({ dep, ...shipped[dep]!.circuitBreaker }).toEqual({
+        dep,
+        scope: 'upstream',
+        errorThresholdPercentage: 50,
+        volumeThreshold: failures,
+        windowMs: openFor * 1000,
+        resetTimeoutMs: openFor * 1000,
+      });
     for (const { dep, fail, heal, hits, failures, openFor } of cases) {
       await boot();
       const before = hits();
@@ -376,7 +387,7 @@ describe('recipe: social marketing platform (Express + Prisma + Redis + X API + 
 
   it('p50/p95/p99 per endpoint, slowest and most failing endpoints listed first (/admin/stats)', async () => {
     await boot();
-    const slowMs = 600;
+    const slowMs = 1_000;
     backend.x.switches.slowMs = slowMs;
     backend.llm.switches.status = 500;
     await Promise.all(Array.from({ length: 6 }, () => requests['x-api']()));
