@@ -121,13 +121,18 @@ class MessagingApp {
       case 'POST /api/messages':
         return this.publish(body, res);
       case 'GET /api/messages':
-        return send(res, 200, { messages: this.queues.get(url.searchParams.get('queue') ?? 'default') ?? [] });
+        return send(res, 200, {
+          messages: this.queues.get(url.searchParams.get('queue') ?? 'default') ?? [],
+        });
       case 'GET /api/queues':
         return send(res, 200, {
           queues: [...this.queues].map(([name, messages]) => ({ name, depth: messages.length })),
         });
       case 'GET /api/reports/export':
-        return void setTimeout(() => send(res, 200, { report: 'queues', rows: this.queues.size }), this.switches.exportMs);
+        return void setTimeout(
+          () => send(res, 200, { report: 'queues', rows: this.queues.size }),
+          this.switches.exportMs,
+        );
       case 'POST /api/auth/login':
       case 'POST /api/auth/register':
       case 'POST /api/auth/reset-password':

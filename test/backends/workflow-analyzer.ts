@@ -40,7 +40,17 @@ export interface AnalyzerBackend {
   close(): Promise<void>;
 }
 
-const INTEGRATIONS = ['slack', 'github', 'gmail', 'notion', 'airtable', 'stripe', 'hubspot', 'jira', 'trello'];
+const INTEGRATIONS = [
+  'slack',
+  'github',
+  'gmail',
+  'notion',
+  'airtable',
+  'stripe',
+  'hubspot',
+  'jira',
+  'trello',
+];
 
 /** Deterministic, not too repetitive catalogue text (so compression has real work to do). */
 function templates(): unknown[] {
@@ -87,7 +97,7 @@ class AnalyzerApp {
       return;
     }
     if (pathname.startsWith('/api') && this.switches.failing)
-      return send(res, 500, { error: 'ReplyError: READONLY You can\'t write against a read only replica.' });
+      return send(res, 500, { error: "ReplyError: READONLY You can't write against a read only replica." });
     if (route === 'GET /health') return send(res, 200, { status: 'ok' });
     if (route === 'GET /api/templates') return send(res, 200, { templates: templates() });
     if (route === 'GET /api/integrations')
@@ -100,7 +110,8 @@ class AnalyzerApp {
           docs: `https://docs.example.com/integrations/${name}`,
         })),
       });
-    if (route === 'GET /api/stats') return send(res, 200, { workflowsAnalysed: this.analyses.size, uptime: 1 });
+    if (route === 'GET /api/stats')
+      return send(res, 200, { workflowsAnalysed: this.analyses.size, uptime: 1 });
     if (route === 'GET /api/workflows')
       return send(res, 200, { owner: ownerOf(req), workflows: [{ id: 'wf-1', name: 'Lead intake' }] });
     if (route === 'POST /api/analysis') return void this.analyse(body, res);
