@@ -76,6 +76,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   get('/admin/config', true, async ({ control }) => ok(await control.config())),
   get('/admin/routes', true, async ({ control }) => ok(await control.routes())),
   get('/admin/stats', true, async ({ control }) => ok(await control.stats())),
+  get('/admin/cache', true, async ({ control }) => ok(await control.cacheStats())),
   get('/admin/reloads', true, async ({ control }) => ok({ reloads: await control.reloads() })),
   get('/admin/dashboard.json', true, async ({ control }) => ok(await dashboardData(control))),
   get('/admin/openapi.json', true, async () => ok(OPENAPI)),

@@ -72,6 +72,10 @@ const PATHS = {
   '/admin/config': read('The running config, secrets redacted', { type: 'object' }),
   '/admin/routes': read('The live compiled route table with each route’s policy chain', ref('Routes')),
   '/admin/stats': read('Per route request and error rates and p50/p95/p99 over 1/5/15 min', ref('Stats')),
+  '/admin/cache': read(
+    'Response cache per cached route: entries, bytes, hits/misses/stale/bypass since start, hit ratio',
+    ref('Cache'),
+  ),
   '/admin/reloads': read('Recent config reloads, newest first', {
     type: 'object',
     properties: { reloads: { type: 'array', items: ref('Reload') } },
@@ -149,6 +153,37 @@ const SCHEMAS = {
       target: { type: 'string' },
       draining: { type: 'boolean' },
       inflight: { type: 'integer' },
+    },
+  },
+  Cache: {
+    type: 'object',
+    properties: {
+      maxBytes: { type: 'integer', description: 'server.cache.maxSize: the memory bound of each process' },
+      workers: { type: 'integer', description: 'Processes counted (each has its own memory store)' },
+      redis: { type: 'object', properties: { status: { enum: ['up', 'down', 'disabled'] } } },
+      totals: ref('CacheFigures'),
+      routes: {
+        type: 'array',
+        items: {
+          allOf: [{ type: 'object', properties: { route: { type: 'string' } } }, ref('CacheFigures')],
+        },
+      },
+    },
+  },
+  CacheFigures: {
+    type: 'object',
+    properties: {
+      entries: { type: 'integer', description: 'Stored responses in memory (each Vary variant)' },
+      bytes: { type: 'integer', description: 'Their bytes in memory' },
+      hits: { type: 'integer' },
+      misses: { type: 'integer' },
+      stale: { type: 'integer' },
+      revalidated: { type: 'integer' },
+      bypass: { type: 'integer' },
+      hitRatio: {
+        type: ['number', 'null'],
+        description: '(hits + stale + revalidated) / (those + misses); null before any lookup',
+      },
     },
   },
   Purge: {

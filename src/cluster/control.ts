@@ -4,7 +4,7 @@
  * worker over IPC (cluster/ask.ts) and succeeds only when they all did it; every read asks
  * every worker and merges: health (most broken wins, in-flight summed), metrics (prom-client's
  * aggregation of each worker's registry plus the primary's reload counter), stats (counts and
- * latency histograms summed, then percentiles). Reloads are validated here, once, and the text
+ * latency histograms summed, then percentiles), cache figures (summed per route, ratios again). Reloads are validated here, once, and the text
  * is sent to the workers. Drains and forced-open breakers are remembered and replayed to a
  * worker that starts later (a replacement for one that died), so it does not undo them.
  */
@@ -23,6 +23,7 @@ import {
   type RoutesView,
   type TargetChange,
 } from '../control/control';
+import { mergeCacheStats, type CacheStats } from '../control/cache-stats';
 import { redactConfig } from '../control/redact';
 import type { ConfigReloader } from '../control/reloader';
 import { mergeSnapshots, summarize, type StatsReport, type StatsSnapshot } from '../observability/stats';
@@ -72,6 +73,11 @@ export class ClusterControl implements GatewayControl {
   async purgeCache(route?: string): Promise<PurgeResult> {
     const results = await this.everyWorker<PurgeResult>('purgeCache', [route]);
     return { route: route ?? null, purged: results.reduce((sum, r) => sum + r.purged, 0) };
+  }
+
+  /** Each worker's memory store and counts, summed per route. */
+  async cacheStats(): Promise<CacheStats> {
+    return mergeCacheStats(await this.everyWorker<CacheStats>('cacheStats', []));
   }
 
   async drainTarget(upstream: string, url: string): Promise<TargetChange> {

@@ -21,6 +21,7 @@ export type WorkerOp =
   | 'resetBreaker'
   | 'openBreaker'
   | 'purgeCache'
+  | 'cacheStats'
   | 'drainTarget'
   | 'undrainTarget'
   | 'applyConfig';

@@ -57,6 +57,7 @@ const OPS: Record<WorkerOp, Op> = {
   resetBreaker: (gw, [upstream, route]) => gw.control.resetBreaker(upstream!, opt(route)),
   openBreaker: (gw, [upstream, route]) => gw.control.openBreaker(upstream!, opt(route)),
   purgeCache: (gw, [route]) => gw.control.purgeCache(opt(route)),
+  cacheStats: (gw) => gw.control.cacheStats(),
   drainTarget: (gw, [upstream, url]) => gw.control.drainTarget(upstream!, url!),
   undrainTarget: (gw, [upstream, url]) => gw.control.undrainTarget(upstream!, url!),
   applyConfig: (gw, [text], state) => applyConfig(gw, text!, state),

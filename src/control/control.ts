@@ -9,10 +9,12 @@
  * gateway.
  */
 import type { HealthReport } from '../admin/health';
+import type { CacheStats } from './cache-stats';
 import type { StatsReport } from '../observability/stats';
 import type { ReloadRecord, ReloadTrigger } from './reload-history';
 import type { RoutesView } from './routes-view';
 
+export type { CacheStats } from './cache-stats';
 export type { ReloadRecord, ReloadTrigger } from './reload-history';
 export type { RoutesView } from './routes-view';
 
@@ -55,6 +57,8 @@ export interface GatewayControl {
   openBreaker(upstream: string, route?: string): Promise<BreakerChange>;
   /** Drops cached responses, of one route or all. */
   purgeCache(route?: string): Promise<PurgeResult>;
+  /** Per cached route: stored entries and bytes, hits/misses/stale/bypass since start, hit ratio. */
+  cacheStats(): Promise<CacheStats>;
   /** Stops new traffic to one target (requests already there finish). */
   drainTarget(upstream: string, url: string): Promise<TargetChange>;
   undrainTarget(upstream: string, url: string): Promise<TargetChange>;

@@ -25,6 +25,7 @@ import {
   type PurgeResult,
   type TargetChange,
 } from './control';
+import { cacheStats, type CacheStats, type CacheUsage } from './cache-stats';
 import { redactConfig } from './redact';
 import type { ReloadRecord, ReloadTrigger } from './reload-history';
 import type { ConfigReloader } from './reloader';
@@ -81,6 +82,28 @@ export class LocalControl implements GatewayControl {
     for (const store of table.state.values<CacheStore>(CACHE_STORE_PREFIX)) purged += store.purge(route);
     this.gateway.log.info({ event: 'admin', route, purged }, 'admin: cache purged');
     return { route: route ?? null, purged };
+  }
+
+  async cacheStats(): Promise<CacheStats> {
+    const table = this.gateway.table;
+    const usage = new Map<string, CacheUsage>();
+    for (const store of table.state.values<CacheStore>(CACHE_STORE_PREFIX))
+      for (const [route, used] of store.usage()) {
+        const sum = usage.get(route) ?? { entries: 0, bytes: 0 };
+        usage.set(route, { entries: sum.entries + used.entries, bytes: sum.bytes + used.bytes });
+      }
+    const { values } = await this.gateway.metrics.cacheRequests.get();
+    return cacheStats({
+      maxBytes: table.config.server.cache.maxBytes,
+      routes: table.routes.filter((r) => r.chain.includes('cache')).map((r) => r.name),
+      usage,
+      counts: values.map(({ labels, value }) => ({
+        route: String(labels.route),
+        result: String(labels.result),
+        value,
+      })),
+      redis: this.gateway.healthContext().redis,
+    });
   }
 
   async drainTarget(upstream: string, url: string): Promise<TargetChange> {

@@ -152,6 +152,19 @@ export class CacheStore implements Disposable {
     return dropped;
   }
 
+  /** Stored responses (variants) and their bytes in memory, per route (`GET /admin/cache`). */
+  usage(): Map<string, { entries: number; bytes: number }> {
+    const byRoute = new Map<string, { entries: number; bytes: number }>();
+    for (const [id, variants] of this.lru.entries()) {
+      const route = id.slice(0, id.indexOf('\n'));
+      let usage = byRoute.get(route);
+      if (usage === undefined) byRoute.set(route, (usage = { entries: 0, bytes: 0 }));
+      usage.entries += variants.entries.length;
+      usage.bytes += variants.bytes;
+    }
+    return byRoute;
+  }
+
   dispose(): void {
     this.lru.clear();
     this.report();
