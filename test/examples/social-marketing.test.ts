@@ -471,9 +471,15 @@ describe('recipe: social marketing platform (Express + Prisma + Redis + X API + 
     await call(`${gw!.url}/api/campaigns/7/analytics`);
     expect((await call(`${gw!.url}/api/posts`)).headers['cache-status']).toMatch(/^breakwater; hit/);
     expect(backend.app.hitsOf('GET /api/posts')).toBe(1);
+    type CacheView = { routes: Array<{ route: string; entries: number; hits: number }> };
+    const cached = async (route: string) =>
+      (await admin('/admin/cache')).json<CacheView>().routes.find((r) => r.route === route)!;
+    expect(await cached('posts')).toMatchObject({ entries: 1, hits: 1 });
     const purged = await admin('/admin/cache/purge?route=posts', 'POST');
     expect(purged.status).toBe(200);
     expect(purged.json<{ purged: number }>().purged).toBeGreaterThanOrEqual(1);
+    expect((await cached('posts')).entries).toBe(0);
+    expect((await cached('analytics')).entries).toBe(1);
     expect((await call(`${gw!.url}/api/posts`)).headers['cache-status']).toBe('breakwater; fwd=miss; stored');
     expect(backend.app.hitsOf('GET /api/posts')).toBe(2);
     expect((await call(`${gw!.url}/api/campaigns/7/analytics`)).headers['cache-status']).toMatch(
