@@ -22,6 +22,9 @@ import {
   type ExampleGateway,
 } from './recipe-helpers';
 
+// The limit tests send 1,000 requests: a few seconds, several times that on a loaded machine.
+jest.setTimeout(60_000);
+
 const SITE = 'https://www.example-air.com';
 
 interface Stack {
