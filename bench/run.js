@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // breakwater benchmark runner. See bench/README.md for what is measured and how.
-// usage: node bench/run.js [--quick] [--scenario name] [--rounds N] [--duration S]
+// usage: node bench/run.js [--quick] [--scenario name] [--rounds N] [--duration S] [--node PATH]
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -110,9 +110,13 @@ async function breakwaterInfo(ctx) {
     adminPort: await procs.freePort(),
     upstreamUrl: ctx.upstream.url,
   };
-  const style = await bw.targetStyle(ctx.tmp, ports);
+  const style = await bw.targetStyle(ctx, ports);
   if (style.error) return { available: false, why: `validate rejects even the plain config: ${style.error}` };
-  return { available: true, target: style.target, version: (await bw.version()) || 'version unknown' };
+  return {
+    available: true,
+    target: style.target,
+    version: (await bw.version(ctx.node.bin)) || 'version unknown',
+  };
 }
 
 function guard(promise) {
@@ -169,6 +173,14 @@ async function main() {
     process.exit(2);
   }
   if (opts.help) return console.log(args.USAGE);
+  // --node: checked before anything starts, so a wrong path costs nothing.
+  let node;
+  try {
+    node = system.nodeRuntime(opts.node);
+  } catch (e) {
+    console.error(e.message);
+    process.exit(2);
+  }
   const started = Date.now();
   const notes = [];
   const loadAtStart = os.loadavg()[0];
@@ -179,7 +191,16 @@ async function main() {
   ensureDeps(notes);
 
   const tools = { nginx: system.which('nginx'), haproxy: system.which('haproxy'), wrk: system.which('wrk') };
-  const ctx = { tmp, opts, log, nofile: nofile(), gen: load.generator(), deadPort: await procs.freePort() };
+  const ctx = {
+    tmp,
+    opts,
+    log,
+    node,
+    nofile: nofile(),
+    gen: load.generator(),
+    deadPort: await procs.freePort(),
+  };
+  log(`Node ${node.version} (${node.bin}) runs breakwater, the Node floor and the Node peers`);
   if (ctx.nofile < 20000) notes.push(`open-files hard limit is ${ctx.nofile}`);
   let results = {};
   let bwText;
@@ -206,6 +227,8 @@ async function main() {
     command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     elapsedSeconds: Math.round((Date.now() - started) / 1000),
     machine: system.machine(tools),
+    // The Node line under test: breakwater, the Node floor and the Node peers run on it.
+    node: { version: node.version, bin: node.bin, fromOption: node.custom, runner: process.version },
     breakwater: bwText,
     upstream: ctx.upstream?.kind || 'not started',
     load: `${ctx.gen.name} -t1 -c50, ${opts.rounds} interleaved round(s) x ${opts.seconds} s after ${opts.warmup} s warm-up per variant; medians over rounds`,

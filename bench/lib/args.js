@@ -1,6 +1,6 @@
 'use strict';
 // Command line: node bench/run.js [--quick] [--scenario a,b] [--rounds N] [--duration S]
-//                                 [--warmup S] [--keep] [--help]
+//                                 [--warmup S] [--node PATH] [--keep] [--help]
 
 const SCENARIOS = ['tiny', '64k', 'upload', 'routes', 'idle', 'breaker', 'ratelimit', 'policies'];
 
@@ -10,6 +10,8 @@ const USAGE = `usage: node bench/run.js [options]
   --rounds N         interleaved rounds per load scenario (default 3; quick 1)
   --duration S       seconds per measured load run (default 8; quick 3)
   --warmup S         seconds of warm-up per variant (default 2; quick 1)
+  --node PATH        Node binary for breakwater, the Node floor and the Node peers
+                     (default: the node running this script)
   --keep             keep the temp dir (generated configs, logs of every server)
   --help             this text`;
 
@@ -17,6 +19,11 @@ function positive(name, value) {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} expects a positive number, got "${value}"`);
   return n;
+}
+
+function nonEmpty(name, value) {
+  if (value === undefined || value === '') throw new Error(`${name} expects a value`);
+  return String(value);
 }
 
 function parse(argv) {
@@ -31,6 +38,7 @@ function parse(argv) {
     else if (flag === '--rounds') o.rounds = Math.round(positive(flag, value()));
     else if (flag === '--duration') o.seconds = Math.round(positive(flag, value()));
     else if (flag === '--warmup') o.warmup = Math.round(positive(flag, value()));
+    else if (flag === '--node') o.node = nonEmpty(flag, value());
     else throw new Error(`unknown option ${argv[i]}`);
   }
   const unknown = o.scenarios.filter((s) => !SCENARIOS.includes(s));

@@ -17,8 +17,9 @@ function available() {
   return fs.existsSync(CLI);
 }
 
-async function version() {
-  const r = await procs.run(process.execPath, [CLI, '--version'], { cwd: ROOT, timeoutMs: 10000 });
+/** `breakwater --version` under the Node binary `nodeBin` (ctx.node.bin). */
+async function version(nodeBin) {
+  const r = await procs.run(nodeBin, [CLI, '--version'], { cwd: ROOT, timeoutMs: 10000 });
   return r.code === 0 ? r.stdout.trim().split('\n')[0] : null;
 }
 
@@ -127,37 +128,40 @@ function writeConfig(dir, name, cfg) {
 }
 
 /** Runs `breakwater validate`; any non-zero exit (1 = invalid, 2 = usage) is a rejection. */
-async function validate(dir, name, cfg) {
-  const file = writeConfig(dir, name, cfg);
-  const r = await procs.run(process.execPath, [CLI, 'validate', file], { cwd: ROOT, timeoutMs: 20000 });
+async function validate(ctx, name, cfg) {
+  const file = writeConfig(ctx.tmp, name, cfg);
+  const r = await procs.run(ctx.node.bin, [CLI, 'validate', file], { cwd: ROOT, timeoutMs: 20000 });
   const output = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(0, 4).join(' | ');
   return { ok: r.code === 0, code: r.code, output, file };
 }
 
 // Targets are plain URLs in the bench brief and `{url: ...}` objects in DESIGN.md's example;
 // use whichever this build's validate takes so that the rest of the bench does not care.
-async function targetStyle(dir, ports) {
+async function targetStyle(ctx, ports) {
   const styles = [(url) => url, (url) => ({ url })];
   let last;
   for (const target of styles) {
-    last = await validate(dir, 'probe-targets', plain({ ...ports, target }));
+    last = await validate(ctx, 'probe-targets', plain({ ...ports, target }));
     if (last.ok) return { target };
   }
   return { error: last.output };
 }
 
 /**
- * Starts breakwater with cfg. Access logs go to stdout, which goes to /dev/null: the gateway
- * still formats and writes every line, only the terminal is spared. stderr goes to a file.
+ * Starts breakwater with cfg under ctx.node.bin. Access logs go to stdout, which goes to
+ * /dev/null: the gateway still formats and writes every line, only the terminal is spared.
+ * stderr goes to a file. env: extra environment, e.g. NO_ACCESS_LOG (LOG_LEVEL=warn: info
+ * access lines are not written; warn lines, 5xx and slow requests, still are).
  */
-async function start(ctx, name, cfg, probePath = '/') {
+async function start(ctx, name, cfg, probePath = '/', env = {}) {
   const file = writeConfig(ctx.tmp, name, cfg);
   const stderrFile = path.join(ctx.tmp, `${name}.stderr.log`);
   const proc = procs.start({
     name,
-    cmd: process.execPath,
+    cmd: ctx.node.bin,
     args: [CLI, '--config', file],
     cwd: ROOT,
+    env,
     stdoutFile: '/dev/null',
     stderrFile,
     nofile: ctx.nofile,
@@ -169,4 +173,19 @@ async function start(ctx, name, cfg, probePath = '/') {
   return { skipped: `breakwater (${name}) did not start: ${r.why}. ${procs.tail(stderrFile, 3)}`.trim() };
 }
 
-module.exports = { ROOT, CLI, available, version, CONFIGS, validate, targetStyle, start };
+/** The environments of the access-log variants: breakwater writes its access line at info. */
+const NO_ACCESS_LOG = { LOG_LEVEL: 'warn' };
+const ACCESS_LOG = { LOG_LEVEL: 'info' };
+
+module.exports = {
+  ROOT,
+  CLI,
+  available,
+  version,
+  CONFIGS,
+  validate,
+  targetStyle,
+  start,
+  NO_ACCESS_LOG,
+  ACCESS_LOG,
+};

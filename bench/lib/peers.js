@@ -56,7 +56,7 @@ function nodePeer(script, moduleName) {
     const stderrFile = path.join(ctx.tmp, `${name}.stderr.log`);
     const proc = procs.start({
       name,
-      cmd: process.execPath,
+      cmd: ctx.node.bin, // --node: the Node line under test, like breakwater's
       args: [path.join(SERVERS, script), String(port), ctx.upstream.url],
       stderrFile,
       nofile: ctx.nofile,

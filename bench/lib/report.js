@@ -26,7 +26,7 @@ function skippedRow(r, width) {
 function loadTable(res) {
   const floor = Boolean(res.floorLabel);
   const header = [
-    'variant',
+    res.nodeVersion ? `variant (Node ${res.nodeVersion})` : 'variant',
     'req/s (median)',
     'min–max',
     res.ratioLabel,
@@ -235,15 +235,25 @@ function targetsTable(list) {
   );
 }
 
+function nodeLine(n) {
+  const where = n.fromOption ? `\`--node ${n.bin}\`` : `${n.bin}, the runner's own`;
+  const runner =
+    n.runner === n.version
+      ? ''
+      : `; the runner and its helpers (clients, a node:http origin) stay on Node ${n.runner}`;
+  return `${n.version} (${where}) runs breakwater, the Node floor and the Node peers${runner}`;
+}
+
 function header(meta) {
   const m = meta.machine;
   return [
-    '# breakwater benchmark',
+    `# breakwater benchmark · Node ${meta.node.version}`,
     '',
     `${meta.date} · \`${meta.command}\` · ${meta.elapsedSeconds} s`,
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memory}, Linux ${m.kernel}`,
-    `- Node ${m.node}; ${m.nginx}; ${m.haproxy}; ${m.wrk}`,
+    `- Node ${nodeLine(meta.node)}`,
+    `- ${m.nginx}; ${m.haproxy}; ${m.wrk}`,
     `- breakwater: ${meta.breakwater}`,
     `- Upstream: ${meta.upstream}`,
     `- Load: ${meta.load}`,

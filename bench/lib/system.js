@@ -2,6 +2,7 @@
 // What the machine offers: open-files limits, installed tools and their versions.
 const fs = require('node:fs');
 const os = require('node:os');
+const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 /** Soft and hard "Max open files" of this process (children inherit them). */
@@ -44,6 +45,36 @@ function cpuModel() {
   return m ? m[1] : os.cpus()[0]?.model || 'unknown';
 }
 
+/**
+ * The Node binary that runs breakwater, the Node floor and the Node peers: `--node PATH`, or
+ * the node running the bench. Throws with the reason when PATH is missing, not executable, or
+ * does not answer `--version` with a Node version. Returns {bin, version, custom}.
+ */
+function nodeRuntime(requested) {
+  if (!requested) return { bin: process.execPath, version: process.version, custom: false };
+  const bin = requested.includes('/') ? path.resolve(requested) : which(requested);
+  if (!bin) throw new Error(`--node ${requested}: not found on the PATH`);
+  let st;
+  try {
+    st = fs.statSync(bin);
+  } catch {
+    throw new Error(`--node ${requested}: ${bin} does not exist`);
+  }
+  if (!st.isFile()) throw new Error(`--node ${requested}: ${bin} is not a file`);
+  try {
+    fs.accessSync(bin, fs.constants.X_OK);
+  } catch {
+    throw new Error(`--node ${requested}: ${bin} is not executable`);
+  }
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10000 });
+  const version = firstLine(r.stdout);
+  if (r.status !== 0 || !/^v\d+\.\d+\.\d+/.test(version)) {
+    const why = r.error ? r.error.message : `exit ${r.status}, output "${version || firstLine(r.stderr)}"`;
+    throw new Error(`--node ${requested}: \`${bin} --version\` did not print a Node version (${why})`);
+  }
+  return { bin, version, custom: true };
+}
+
 function machine({ nginx, haproxy, wrk }) {
   return {
     cpu: cpuModel(),
@@ -57,4 +88,4 @@ function machine({ nginx, haproxy, wrk }) {
   };
 }
 
-module.exports = { nofileLimits, versionOf, which, machine };
+module.exports = { nofileLimits, versionOf, which, machine, nodeRuntime };

@@ -43,21 +43,22 @@ async function bwParams(ctx) {
 /**
  * Validates, then starts, the first config in `attempts` that validate accepts. attempts:
  * [{build(params) -> cfg, note}], tried in order; the note of the one used is kept, so a
- * fallback (e.g. "without rateLimit") is visible in the report.
+ * fallback (e.g. "without rateLimit") is visible in the report. env: extra environment of the
+ * gateway process (bw.NO_ACCESS_LOG, bw.ACCESS_LOG); the runner's own when not given.
  */
-async function breakwater(ctx, id, label, attempts, probePath = '/') {
-  const v = { id, label, breakwater: true };
+async function breakwater(ctx, id, label, attempts, { probePath = '/', env } = {}) {
+  const v = { id, label, breakwater: true, env };
   if (!ctx.bw.available) return { ...v, skipped: ctx.bw.why };
   const rejected = [];
   for (const a of attempts) {
     const params = await bwParams(ctx);
     const cfg = a.build(params);
-    const val = await bw.validate(ctx.tmp, id, cfg);
+    const val = await bw.validate(ctx, id, cfg);
     if (!val.ok) {
       rejected.push(val.output || `exit ${val.code}`);
       continue;
     }
-    const h = await bw.start(ctx, id, cfg, probePath);
+    const h = await bw.start(ctx, id, cfg, probePath, env);
     if (h.skipped) return { ...v, skipped: h.skipped };
     return { ...v, url: h.url, proc: h.proc, pid: h.proc.pid, note: a.note, config: cfg, rejected };
   }
