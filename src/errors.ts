@@ -10,6 +10,7 @@ const BRAND = Symbol.for('breakwater.GatewayError');
 export type ErrorCode =
   | 'NO_ROUTE'
   | 'RATE_LIMITED'
+  | 'KEY_SHARED'
   | 'CIRCUIT_OPEN'
   | 'NO_HEALTHY_UPSTREAM'
   | 'OVERLOADED'

@@ -102,6 +102,9 @@ export const DEFAULT_SLOW_DOWN = Object.freeze({ key: 'ip', delay: '100ms', maxD
 /** The header that carries API keys for `key: consumer`. */
 export const DEFAULT_CONSUMER_HEADER = 'x-api-key';
 
+/** Applied to the keys of `consumers.maxIpsPerKey`; no block means keys are not watched. */
+export const DEFAULT_MAX_IPS_PER_KEY = Object.freeze({ window: '1h', action: 'warn' as const });
+
 /** Applied to the keys of a route's `cache:` block; no block means the route is not cached. */
 export const DEFAULT_CACHE = Object.freeze({ ttl: '30s', staleIfError: '0s', staleWhileRevalidate: '0s' });
 /** `server.cache.maxSize`: memory bound of the response cache. */

@@ -244,6 +244,16 @@ export interface ConsumersConfig {
   readonly defaultTier: string;
 }
 
+  /** Watch each known key for use from too many client addresses; undefined = off. */
+  readonly maxIpsPerKey: MaxIpsPerKeyConfig | undefined;
+}
+
+/** `consumers.maxIpsPerKey`: distinct client IPs a key may be seen from per fixed window. */
+export interface MaxIpsPerKeyConfig {
+  readonly ips: number;
+  readonly windowMs: number;
+  /** warn: log and count the first address over; refuse: also answer 403 KEY_SHARED to it and later ones. */
+  readonly action: 'warn' | 'refuse';
 export interface CacheConfig {
   /** Freshness when the response gives none (no s-maxage, max-age or Expires). */
   readonly ttlMs: number;

@@ -57,6 +57,8 @@ export interface GatewayEvents {
   faultInjected(route: string, kind: 'delay' | 'abort'): void;
   /** `errors: mask` replaced the body of an upstream 5xx. */
   errorMasked(route: string): void;
+  /** A consumer key was first seen from more client IPs than `consumers.maxIpsPerKey` allows in a window. */
+  consumerKeyShared(tier: string): void;
 }
 
 /** What the HTTP server reports about client requests. */
@@ -86,3 +88,4 @@ export const NO_EVENTS: GatewayEvents = {
   faultInjected: () => undefined,
   errorMasked: () => undefined,
 };
+  consumerKeyShared: () => undefined,

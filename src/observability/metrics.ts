@@ -195,6 +195,13 @@ export class GatewayMetrics {
   });
 
   readonly cacheBytes = new Gauge({
+  readonly consumerKeysSuspicious = new Counter({
+    name: `${PREFIX}consumer_key_suspicious_total`,
+    help: 'Consumer API keys seen from more client IPs in a window than consumers.maxIpsPerKey allows (once per key and window), by tier.',
+    labelNames: ['tier'] as const,
+    registers: [this.registry],
+  });
+
     name: `${PREFIX}cache_bytes`,
     help: 'Bytes of responses held by the memory cache.',
     registers: [this.registry],

@@ -231,6 +231,10 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
   }
 
   /**
+  consumerKeyShared(tier: string): void {
+    this.metrics.consumerKeysSuspicious.labels(tier).inc();
+  }
+
    * Forgets the cached children and live stats of routes, upstreams and targets that `live` no
    * longer has (their series are removed by observability/prune.ts). A route with requests still
    * in flight keeps its in-flight count until they finish; returns how many such routes remain.

@@ -22,7 +22,7 @@ import { errorMask } from '../policies/error-mask';
 import { fallback } from '../policies/fallback';
 import { fault } from '../policies/fault';
 import { headers } from '../policies/headers';
-import { rateLimitFactory, slowDown } from '../policies/rate-limit';
+import { keySharingFactory, rateLimitFactory, slowDown } from '../policies/rate-limit';
 import { retry } from '../policies/retry';
 import { securityHeaders } from '../policies/security-headers';
 import type { SharedState } from '../state/shared-state';
@@ -59,6 +59,8 @@ export function pipeline(config: GatewayConfig, log?: Logger): readonly StageFac
     headers,
     // Outside the rate limit and cache: every answer can be compressed, stored bodies stay identity.
     compression,
+    // Before the limit: a request refused for a shared API key spends no rate-limit points.
+    keySharingFactory(config.consumers, log),
     // Cheapest rejection first: a client over its limit costs a counter, nothing else.
     rateLimitFactory(config.consumers, config.tiers, log),
     // Right after the limit it slows: a delayed request has already been counted.
@@ -169,7 +171,7 @@ export function createStage<C>(
 }
 
 /** The stages a WebSocket upgrade passes: the rest (cache, retries, breaker) are about HTTP answers. */
-const UPGRADE_KINDS: ReadonlySet<string> = new Set(['rate-limit', 'slow-down']);
+const UPGRADE_KINDS: ReadonlySet<string> = new Set(['key-sharing', 'rate-limit', 'slow-down']);
 
 function compileRoute(
   route: RouteConfig,

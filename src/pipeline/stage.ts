@@ -98,6 +98,7 @@ export type StageKind =
   | 'security-headers'
   | 'headers'
   | 'compression'
+  | 'key-sharing'
   | 'rate-limit'
   | 'slow-down'
   | 'error-mask'

@@ -24,6 +24,8 @@ import { parseDuration, unwrap } from '../../config/units';
 export const RATE_LIMIT_KEY_PATTERN = "^(ip|route|consumer|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
 /** A consumer key as stored in config: `sha256:` and 64 hex digits. */
 export const CONSUMER_KEY_PATTERN = '^sha256:[0-9a-fA-F]{64}$';
+/** Highest `consumers.maxIpsPerKey.ips`: the addresses of each tracked key are held in memory. */
+export const MAX_IPS_PER_KEY = 1000;
 
 const Key = (def: string | undefined) =>
   Type.String({
@@ -88,6 +90,24 @@ export const ConsumersSchema = OptObj('API keys mapped to rate-limit tiers (for 
     pattern: NAME_PATTERN,
     description: 'Tier of requests without a known key (counted by client IP).',
   }),
+  maxIpsPerKey: OptObj('Flag (or refuse) a known API key used from more client addresses than expected.', {
+    ips: Type.Integer({
+      minimum: 1,
+      maximum: MAX_IPS_PER_KEY,
+      description: 'Distinct client addresses a key may be used from per window; one more is suspicious.',
+    }),
+    window: PositiveDuration(
+      D.DEFAULT_MAX_IPS_PER_KEY.window,
+      'Fixed window the addresses are counted over.',
+    ),
+    action: Opt(
+      StringEnum(
+        ['warn', 'refuse'],
+        D.DEFAULT_MAX_IPS_PER_KEY.action,
+        'warn: log and count; refuse: also answer 403 KEY_SHARED to addresses beyond the first `ips`.',
+      ),
+    ),
+  }),
 });
 
 export const TiersSchema = Opt(
@@ -148,10 +168,16 @@ export function normalizeConsumers(raw: RawConsumers | undefined): T.ConsumersCo
   const keys: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, tier] of Object.entries(raw.keys ?? {}))
     keys[key.slice('sha256:'.length).toLowerCase()] = tier;
+  const shared = raw.maxIpsPerKey;
   return {
     header: (raw.header ?? D.DEFAULT_CONSUMER_HEADER).toLowerCase(),
     keys,
     defaultTier: raw.defaultTier,
+    maxIpsPerKey: shared && {
+      ips: shared.ips,
+      windowMs: ms(shared.window ?? D.DEFAULT_MAX_IPS_PER_KEY.window),
+      action: shared.action ?? D.DEFAULT_MAX_IPS_PER_KEY.action,
+    },
   };
 }
 

@@ -24,6 +24,7 @@ import type { Reply, Stage, StageFactory } from '../../pipeline/stage';
 import { compileRules, type Quota, type Rule } from './rules';
 
 export { slowDown } from './slow-down';
+export { keySharingFactory } from './key-sharing';
 
 /** The outcome of one rule for one request. */
 interface Hit {
