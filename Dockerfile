@@ -1,20 +1,23 @@
 # syntax=docker/dockerfile:1
+# Node 26, the active LTS (measured ~25-30% more throughput than Node 20; README "Which Node").
+# opossum 9 declares engines ^20 || ^22 || ^24 only; CI runs the whole suite on 26, so the
+# engine check is relaxed for installs in this image (and only here: .npmrc keeps it strict).
 # Build stage: compile TypeScript with the dev dependencies.
-FROM node:24-bookworm-slim AS build
+FROM node:26-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --engine-strict=false --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
 # Runtime stage: production dependencies and dist only, as the unprivileged node user.
-FROM node:24-bookworm-slim
+FROM node:26-bookworm-slim
 ENV NODE_ENV=production \
     BREAKWATER_LISTEN=0.0.0.0:8080
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --engine-strict=false --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY config ./config
 COPY gateway.yaml ./gateway.yaml

@@ -37,6 +37,7 @@ it('applies every default to a minimal config', () => {
       listen: { host: '0.0.0.0', port: 8080 },
       admin: { listen: { host: '127.0.0.1', port: 9090 }, token: undefined },
       trustProxy: [],
+      slowRequestMs: undefined,
       limits: {
         maxBodyBytes: 10 * 1024 * 1024,
         maxHeaderBytes: 16 * 1024,
@@ -83,6 +84,7 @@ it('applies every default to a minimal config', () => {
         rewrite: undefined,
         hostHeader: { kind: 'preserve' },
         timeoutMs: 30_000,
+        slowRequestMs: undefined,
         retry: undefined,
         circuitBreaker: undefined,
         maxConcurrent: undefined,

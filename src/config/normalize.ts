@@ -81,6 +81,7 @@ function normalizeServer(server: RawServer): T.ServerConfig {
     },
     shutdownTimeoutMs: ms(server.shutdownTimeout, D.DEFAULT_SHUTDOWN_TIMEOUT),
     drainDelayMs: ms(server.drainDelay, D.DEFAULT_DRAIN_DELAY),
+    slowRequestMs: threshold(server.slowRequest, undefined),
     workers: server.workers ?? D.DEFAULT_WORKERS,
     escapedSlashes: server.escapedSlashes ?? D.DEFAULT_ESCAPED_SLASHES,
     overload: { maxEventLoopDelayMs: ms(server.overload?.maxEventLoopDelay, D.DEFAULT_MAX_EVENT_LOOP_DELAY) },
@@ -186,6 +187,7 @@ function normalizeRoute(
     rewrite: raw.rewrite && { stripPrefix: raw.rewrite.stripPrefix, addPrefix: raw.rewrite.addPrefix },
     hostHeader: host === 'preserve' || host === 'target' ? { kind: host } : { kind: 'value', value: host },
     timeoutMs: ms(raw.timeout, D.DEFAULT_ROUTE_TIMEOUT),
+    slowRequestMs: threshold(raw.slowRequest, server.slowRequest),
     retry: raw.retry && normalizeRetry(raw.retry),
     circuitBreaker: raw.circuitBreaker && breakerSettings(raw.circuitBreaker, breakerBase),
     maxConcurrent: raw.maxConcurrent,
@@ -206,6 +208,14 @@ function normalizeRoute(
     fault: normalizeFault(raw.fault, server.fault),
     errors: normalizeErrors(raw.errors, server.errors),
   };
+}
+
+/** A slow-request threshold in ms: the route's, else the server's; 0 or absent = off (undefined). */
+function threshold(own: string | 0 | undefined, inherited: string | 0 | undefined): number | undefined {
+  const value = own ?? inherited;
+  if (value === undefined) return undefined;
+  const thresholdMs = ms(value, 0);
+  return thresholdMs > 0 ? thresholdMs : undefined;
 }
 
 function normalizeRetry(raw: NonNullable<RawRoute['retry']>): T.RetryConfig {

@@ -76,6 +76,10 @@ const Server = OptObj('Listeners, limits and process settings.', {
       'Bodies up to this size are read whole and checked before anything goes upstream; 0 = stream all.',
     ),
   }),
+  slowRequest: Duration(
+    undefined,
+    'Requests taking at least this long are logged at warn with slow: true and counted in slow_requests_total; absent or 0 = off. Every route\'s default.',
+  ),
   drainDelay: Duration(
     D.DEFAULT_DRAIN_DELAY,
     'SIGTERM: readiness 503 at once, keep accepting this long (load balancers catch up), then drain.',
@@ -286,6 +290,10 @@ const Route = Obj('A route: which requests, which upstream, which policies.', {
     }),
   ),
   timeout: PositiveDuration(D.DEFAULT_ROUTE_TIMEOUT, 'Whole-request deadline, every retry included.'),
+  slowRequest: Duration(
+    undefined,
+    "This route's slow-request threshold (overrides server.slowRequest); 0 = off for this route.",
+  ),
   retry: Retry,
   circuitBreaker: OptObj(
     "Overrides the upstream breaker's settings; turns one on if it has none.",

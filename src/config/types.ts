@@ -58,6 +58,8 @@ export interface ServerConfig {
   readonly shutdownTimeoutMs: number;
   /** On SIGTERM, readiness fails at once but the listener keeps accepting this long. */
   readonly drainDelayMs: number;
+  /** `slowRequest`: every route's default threshold (ms); undefined = off. */
+  readonly slowRequestMs: number | undefined;
   /** Number of worker processes; 'auto' = one per core. */
   readonly workers: number | 'auto';
   /** What to do with %2F / %5C inside a path segment. */
@@ -242,8 +244,6 @@ export interface ConsumersConfig {
   /** Lower-case hex sha256 of each key → tier name. The raw key is never in config or memory. */
   readonly keys: Readonly<Record<string, string>>;
   readonly defaultTier: string;
-}
-
   /** Watch each known key for use from too many client addresses; undefined = off. */
   readonly maxIpsPerKey: MaxIpsPerKeyConfig | undefined;
 }
@@ -254,6 +254,8 @@ export interface MaxIpsPerKeyConfig {
   readonly windowMs: number;
   /** warn: log and count the first address over; refuse: also answer 403 KEY_SHARED to it and later ones. */
   readonly action: 'warn' | 'refuse';
+}
+
 export interface CacheConfig {
   /** Freshness when the response gives none (no s-maxage, max-age or Expires). */
   readonly ttlMs: number;
@@ -286,6 +288,8 @@ export interface RouteConfig {
   /** Empty = no rate limit. */
   readonly rateLimit: readonly RateLimitRule[];
   readonly slowDown: SlowDownConfig | undefined;
+  /** Requests at least this long are logged at warn with `slow: true`; undefined = off. */
+  readonly slowRequestMs: number | undefined;
   readonly cache: CacheConfig | undefined;
   /** Edge policies: the route's own block, else `server`'s; undefined = off. */
   readonly securityHeaders: SecurityHeadersConfig | undefined;

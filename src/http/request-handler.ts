@@ -297,7 +297,23 @@ export class RequestHandler {
         'unexpected error in the request pipeline',
       );
     // A 5xx or a slow request is something an operator may need to see at a glance: at warn.
+    const slowMs = ex.route.slowMs;
+    const slow = slowMs !== undefined && durationMs >= slowMs;
+    if (slow) this.events.slowRequest(ex.route.name);
+    const level = this.access.levelOf(ex.status, slow);
+    if (level !== 0) this.logExchange(ex, durationMs, level, slow);
+    this.inflight--;
+    // Before the idle check, so a drain does not close the pools under a request still queued.
+    this.nextOnConnection(res[kConnection]);
+    if (this.inflight === 0 && this.idleWaiter) {
+      this.idleWaiter();
+      this.idleWaiter = undefined;
+    }
+  }
+
+  private logExchange(ex: Exchange, durationMs: number, level: number, slow: boolean): void {
     this.access.write(
+      level,
       {
         reqId: ex.reqId,
         method: ex.req.method,
@@ -313,15 +329,8 @@ export class RequestHandler {
         breaker: ex.breaker,
         reason: ex.reason,
       },
-      ex.route.slowMs,
+      slow,
     );
-    this.inflight--;
-    // Before the idle check, so a drain does not close the pools under a request still queued.
-    this.nextOnConnection(res[kConnection]);
-    if (this.inflight === 0 && this.idleWaiter) {
-      this.idleWaiter();
-      this.idleWaiter = undefined;
-    }
   }
 
   private exchangeFor(
@@ -391,7 +400,7 @@ export class RequestHandler {
       durationMs / 1000,
       route !== undefined,
     );
-    this.access.write({
+    this.access.write(this.access.levelOf(err.status, false), {
       reqId,
       method: req.method,
       path: path ?? '(malformed)',

@@ -46,13 +46,17 @@ export class AccessLog {
   ) {}
 
   /**
-   * Writes one request's line: at warn when the gateway answered 5xx or the request took at
-   * least `slowMs` (then with `"slow":true`), at info otherwise; nothing below the log level.
+   * The level of a request's line: warn when the gateway answered 5xx or the request was slow
+   * (`slowRequest`), info otherwise; 0 when the logger's level hides it (then build no line).
    */
-  write(f: AccessFields, slowMs?: number): void {
-    const slow = slowMs !== undefined && f.duration_ms >= slowMs;
-    const level = f.status >= 500 || slow ? WARN : INFO;
-    if (this.logger.levelVal > level) return;
+  levelOf(status: number, slow: boolean): number {
+    const level = status >= 500 || slow ? WARN : INFO;
+    return this.logger.levelVal > level ? 0 : level;
+  }
+
+  /** Writes one request's line at `level` (from `levelOf`); a slow one gets `"slow":true`. */
+  write(level: number, f: AccessFields, slow = false): void {
+    if (level === 0) return;
     let line = `{"level":"${level === WARN ? 'warn' : 'info'}"${isoTimeField()},"reqId":${str(f.reqId)}`;
     if (f.method !== undefined) line += `,"method":${str(f.method)}`;
     line += `,"path":${str(f.path)},"route":${str(f.route)}`;

@@ -69,6 +69,8 @@ export interface RequestEvents {
   requestRejected(status: number): void;
 }
 
+  /** A request that took at least its route's `slowRequest` threshold. */
+  slowRequest(route: string): void;
 /** Events that go nowhere: for building route tables outside a running gateway (`breakwater routes`). */
 export const NO_EVENTS: GatewayEvents = {
   attemptDone: () => undefined,
@@ -87,5 +89,5 @@ export const NO_EVENTS: GatewayEvents = {
   websocket: () => undefined,
   faultInjected: () => undefined,
   errorMasked: () => undefined,
-};
   consumerKeyShared: () => undefined,
+};

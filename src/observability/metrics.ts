@@ -69,6 +69,14 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly slowRequests = new Counter({
+    name: `${PREFIX}slow_requests_total`,
+    help: 'Requests that took at least their route\'s slowRequest threshold, by route.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+    collect: () => this.syncPending(),
+  });
+
   readonly upstreamRequests = new Counter({
     name: `${PREFIX}upstream_requests_total`,
     help: 'Attempts sent to upstream targets, by outcome.',
@@ -187,6 +195,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly consumerKeysSuspicious = new Counter({
+    name: `${PREFIX}consumer_key_suspicious_total`,
+    help: 'Consumer API keys seen from more client IPs in a window than consumers.maxIpsPerKey allows (once per key and window), by tier.',
+    labelNames: ['tier'] as const,
+    registers: [this.registry],
+  });
+
   readonly cacheRequests = new Counter({
     name: `${PREFIX}cache_requests_total`,
     help: 'Requests on cached routes, by how the cache answered (hit, miss, stale, bypass, revalidated).',
@@ -195,17 +210,11 @@ export class GatewayMetrics {
   });
 
   readonly cacheBytes = new Gauge({
-  readonly consumerKeysSuspicious = new Counter({
-    name: `${PREFIX}consumer_key_suspicious_total`,
-    help: 'Consumer API keys seen from more client IPs in a window than consumers.maxIpsPerKey allows (once per key and window), by tier.',
-    labelNames: ['tier'] as const,
-    registers: [this.registry],
-  });
-
     name: `${PREFIX}cache_bytes`,
     help: 'Bytes of responses held by the memory cache.',
     registers: [this.registry],
   });
+    collect: () => this.syncPending(),
 
   readonly websocketConnections = new Gauge({
     name: `${PREFIX}websocket_connections`,

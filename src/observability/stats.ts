@@ -29,6 +29,8 @@ class Slot {
   requests = 0;
   errors = 0;
   rateLimited = 0;
+  /** Requests at or over the route's `slowRequest` threshold. */
+  slow = 0;
   readonly cache: Record<CacheResult, number> = { hit: 0, miss: 0, stale: 0, bypass: 0, revalidated: 0 };
   /** Allocated on the slot's first request. */
   latency: Uint32Array | undefined;
@@ -36,7 +38,7 @@ class Slot {
   /** Empties the slot for `epoch` (it last held a slot 15 minutes older). */
   reuse(epoch: number): void {
     this.epoch = epoch;
-    this.requests = this.errors = this.rateLimited = 0;
+    this.requests = this.errors = this.rateLimited = this.slow = 0;
     for (const result of CACHE_RESULTS) this.cache[result] = 0;
     this.latency?.fill(0);
   }
@@ -64,6 +66,8 @@ export interface WindowCounts {
   requests: number;
   errors: number;
   rateLimited: number;
+  /** Absent in snapshots of workers that predate `slowRequest` (mixed versions during a deploy). */
+  slow?: number;
   cache: Record<CacheResult, number>;
   latency: Record<string, number>;
 }
@@ -93,6 +97,10 @@ export class RequestStats {
 
   rateLimited(route: string): void {
     this.slotOf(route).rateLimited++;
+  }
+
+  slowRequest(route: string): void {
+    this.slotOf(route).slow++;
   }
 
   cacheResult(route: string, result: CacheResult): void {
@@ -135,6 +143,7 @@ function emptyCounts(): WindowCounts {
     requests: 0,
     errors: 0,
     rateLimited: 0,
+    slow: 0,
     cache: { hit: 0, miss: 0, stale: 0, bypass: 0, revalidated: 0 },
     latency: {},
   };
@@ -146,6 +155,7 @@ function sumSlots(slots: Iterable<Slot>): WindowCounts {
     sum.requests += slot.requests;
     sum.errors += slot.errors;
     sum.rateLimited += slot.rateLimited;
+    sum.slow! += slot.slow;
     for (const result of CACHE_RESULTS) sum.cache[result] += slot.cache[result];
     slot.latency?.forEach((count, index) => {
       if (count > 0) sum.latency[index] = (sum.latency[index] ?? 0) + count;
@@ -158,6 +168,7 @@ function addCounts(into: WindowCounts, other: WindowCounts): void {
   into.requests += other.requests;
   into.errors += other.errors;
   into.rateLimited += other.rateLimited;
+  into.slow = (into.slow ?? 0) + (other.slow ?? 0);
   for (const result of CACHE_RESULTS) into.cache[result] += other.cache[result] ?? 0;
   for (const [index, count] of Object.entries(other.latency))
     into.latency[index] = (into.latency[index] ?? 0) + count;
@@ -188,6 +199,8 @@ export interface WindowStats {
   p95Ms: number | null;
   p99Ms: number | null;
   rateLimited: number;
+  /** Requests at or over the route's `slowRequest` threshold (0 when none is set). */
+  slow: number;
   cache: Record<CacheResult, number>;
 }
 
@@ -248,6 +261,7 @@ function windowStats(counts: WindowCounts, seconds: number): WindowStats {
     p95Ms: ms(0.95),
     p99Ms: ms(0.99),
     rateLimited: counts.rateLimited,
+    slow: counts.slow ?? 0,
     cache: counts.cache,
   };
 }

@@ -101,6 +101,16 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
     (upstream, target, outcome) => this.metrics.upstreamRequests.labels(upstream, target, outcome),
     this.allCounts,
   );
+  /** route (the other levels are unused). */
+  private readonly slowCounts = new PendingCounts<string, '', ''>(
+    (route) => this.metrics.slowRequests.labels(route),
+    this.allCounts,
+  );
+  /** route → cache result (the third level is unused). */
+  private readonly cacheCounts = new PendingCounts<string, CacheResult, ''>(
+    (route, result) => this.metrics.cacheRequests.labels(route, result),
+    this.allCounts,
+  );
   private readonly durations = new Map<string, HistogramSeries>();
   private readonly upstreamDurations = new Map<string, HistogramSeries>();
   private readonly inflight = new Map<string, InflightCount>();
@@ -131,6 +141,11 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
     const labelMethod = KNOWN_METHODS.has(method) ? method : 'OTHER';
     this.requestCounts.add(route, labelMethod, status);
     cached(this.durations, route, this.requestDurationOf).observe(seconds);
+  }
+
+  slowRequest(route: string): void {
+    this.slowCounts.add(route, '', '');
+    this.stats?.slowRequest(route);
   }
 
   requestRejected(status: number): void {
@@ -192,7 +207,7 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
   }
 
   cacheResult(route: string, result: CacheResult): void {
-    this.metrics.cacheRequests.labels(route, result).inc();
+    this.cacheCounts.add(route, result, '');
     this.stats?.cacheResult(route, result);
   }
 
@@ -216,6 +231,10 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
     this.metrics.errorsMasked.labels(route).inc();
   }
 
+  consumerKeyShared(tier: string): void {
+    this.metrics.consumerKeysSuspicious.labels(tier).inc();
+  }
+
   /** Pushes the plain counts into prom-client; runs before every collect (scrape). */
   private sync(): void {
     for (const count of this.allCounts) {
@@ -231,10 +250,6 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
   }
 
   /**
-  consumerKeyShared(tier: string): void {
-    this.metrics.consumerKeysSuspicious.labels(tier).inc();
-  }
-
    * Forgets the cached children and live stats of routes, upstreams and targets that `live` no
    * longer has (their series are removed by observability/prune.ts). A route with requests still
    * in flight keeps its in-flight count until they finish; returns how many such routes remain.
@@ -247,9 +262,16 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
     this.requestCounts.forget(routeLive, () => true);
     this.attemptCounts.forget((upstream) => live.upstreams.has(upstream), targetLive);
     this.allCounts.length = 0;
-    this.allCounts.push(...this.requestCounts.counts(), ...this.attemptCounts.counts());
+    this.allCounts.push(
+      ...this.requestCounts.counts(),
+      ...this.attemptCounts.counts(),
+      ...this.cacheCounts.counts(),
+      ...this.slowCounts.counts(),
+    );
     for (const route of this.durations.keys()) if (!routeLive(route)) this.durations.delete(route);
     for (const upstream of this.upstreamDurations.keys())
+    this.cacheCounts.forget(routeLive, () => true);
+    this.slowCounts.forget(routeLive, () => true);
       if (!live.upstreams.has(upstream)) this.upstreamDurations.delete(upstream);
     let busy = 0;
     for (const [route, count] of this.inflight) {

@@ -205,6 +205,7 @@ function compileRoute(
     maxBodyBytes: config.server.limits.maxBodyBytes,
     chain,
   };
+    slowMs: route.slowRequestMs,
 }
 
 function hostHeaderFor(route: RouteConfig): CompiledRoute['hostHeader'] {

@@ -10,6 +10,7 @@ function route(name: string, match: Partial<RouteMatch> = {}): RouteConfig {
     rewrite: undefined,
     hostHeader: { kind: 'preserve' },
     timeoutMs: 30_000,
+    slowRequestMs: undefined,
     retry: undefined,
     circuitBreaker: undefined,
     maxConcurrent: undefined,
