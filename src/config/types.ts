@@ -278,6 +278,8 @@ export interface RouteConfig {
   readonly hostHeader: HostHeaderMode;
   /** Whole-request deadline, every retry included. */
   readonly timeoutMs: number;
+  /** Requests at least this long are logged at warn with `slow: true`; undefined = off. */
+  readonly slowRequestMs: number | undefined;
   readonly retry: RetryConfig | undefined;
   /** Per-route override of the upstream's breaker settings (scope stays the upstream's). */
   readonly circuitBreaker: Omit<CircuitBreakerConfig, 'scope'> | undefined;
@@ -288,8 +290,6 @@ export interface RouteConfig {
   /** Empty = no rate limit. */
   readonly rateLimit: readonly RateLimitRule[];
   readonly slowDown: SlowDownConfig | undefined;
-  /** Requests at least this long are logged at warn with `slow: true`; undefined = off. */
-  readonly slowRequestMs: number | undefined;
   readonly cache: CacheConfig | undefined;
   /** Edge policies: the route's own block, else `server`'s; undefined = off. */
   readonly securityHeaders: SecurityHeadersConfig | undefined;

@@ -67,10 +67,10 @@ export interface RequestEvents {
   requestFinished(route: string, method: string, status: number, seconds: number, routed: boolean): void;
   /** Refused before routing: malformed, over a limit or timed out while being received. */
   requestRejected(status: number): void;
-}
-
   /** A request that took at least its route's `slowRequest` threshold. */
   slowRequest(route: string): void;
+}
+
 /** Events that go nowhere: for building route tables outside a running gateway (`breakwater routes`). */
 export const NO_EVENTS: GatewayEvents = {
   attemptDone: () => undefined,

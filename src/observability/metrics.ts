@@ -207,6 +207,7 @@ export class GatewayMetrics {
     help: 'Requests on cached routes, by how the cache answered (hit, miss, stale, bypass, revalidated).',
     labelNames: ['route', 'result'] as const,
     registers: [this.registry],
+    collect: () => this.syncPending(),
   });
 
   readonly cacheBytes = new Gauge({
@@ -214,7 +215,6 @@ export class GatewayMetrics {
     help: 'Bytes of responses held by the memory cache.',
     registers: [this.registry],
   });
-    collect: () => this.syncPending(),
 
   readonly websocketConnections = new Gauge({
     name: `${PREFIX}websocket_connections`,

@@ -261,6 +261,8 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
       live.upstreams.get(upstream)?.has(target) ?? false;
     this.requestCounts.forget(routeLive, () => true);
     this.attemptCounts.forget((upstream) => live.upstreams.has(upstream), targetLive);
+    this.cacheCounts.forget(routeLive, () => true);
+    this.slowCounts.forget(routeLive, () => true);
     this.allCounts.length = 0;
     this.allCounts.push(
       ...this.requestCounts.counts(),
@@ -270,8 +272,6 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
     );
     for (const route of this.durations.keys()) if (!routeLive(route)) this.durations.delete(route);
     for (const upstream of this.upstreamDurations.keys())
-    this.cacheCounts.forget(routeLive, () => true);
-    this.slowCounts.forget(routeLive, () => true);
       if (!live.upstreams.has(upstream)) this.upstreamDurations.delete(upstream);
     let busy = 0;
     for (const [route, count] of this.inflight) {

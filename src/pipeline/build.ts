@@ -203,9 +203,9 @@ function compileRoute(
     handle: compose(stages, forward),
     upgrade: route.websocket ? compose(upgradeStages, upgradeAllowed) : undefined,
     maxBodyBytes: config.server.limits.maxBodyBytes,
+    slowMs: route.slowRequestMs,
     chain,
   };
-    slowMs: route.slowRequestMs,
 }
 
 function hostHeaderFor(route: RouteConfig): CompiledRoute['hostHeader'] {
