@@ -5,6 +5,7 @@
  * are proven at their real counts (1,000 requests, 500 before the slow-down), and per-IP
  * limits see distinct real clients: requests are sent from 127.0.0.x loopback addresses.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Agent } from 'undici';
@@ -303,7 +304,44 @@ describe('payments API behind breakwater (config/examples/payments.yaml)', () =>
     expect(await gw.metric('breakwater_rate_limited_total', { route: ROUTE, tier: 'keyless' })).toBe(1);
   });
 
-  it.todo('suspicion of a key used from many IPs');
+  it('suspicion of a key used from many IPs', async () => {
+    const { blue, gw } = await start();
+    const get = (address: string, key = OTHER_MERCHANT_KEY) =>
+      send(`${gw.url}/api/payments`, withKey(key, { via: from(address) }));
+    const flagged = () => gw.linesWith('consumer key used from many IPs');
+    const suspicious = () => gw.metric('breakwater_consumer_key_suspicious_total', { tier: 'merchant' });
+    // A shop's integration on ten servers: nothing to report, however often they call.
+    for (let i = 1; i <= 10; i++) expect((await get(`127.0.2.${i}`)).status).toBe(200);
+    expect((await get('127.0.2.1')).status).toBe(200);
+    expect(flagged()).toEqual([]);
+    expect(await suspicious()).toBe(0);
+
+    // An eleventh address within the hour: the key has leaked or is shared. One warn line with
+    // the key's fingerprint (never the key) and one count; the request is still served (warn).
+    expect((await get('127.0.2.11')).status).toBe(200);
+    expect((await get('127.0.2.12')).status).toBe(200);
+    expect(flagged()).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        event: 'consumer_key_shared',
+        route: ROUTE,
+        tier: 'merchant',
+        key: createHash('sha256').update(OTHER_MERCHANT_KEY).digest('hex').slice(0, 12),
+        ips: 11,
+        limit: 10,
+        window: '1h',
+        action: 'warn',
+        clientIp: '127.0.2.11',
+      }),
+    ]);
+    expect(await suspicious()).toBe(1);
+    expect(blue.apiHits()).toBe(13);
+    expect(JSON.stringify(gw.logs)).not.toContain(OTHER_MERCHANT_KEY);
+    // Another key used from two of the same addresses is not affected.
+    expect((await get('127.0.2.11', MERCHANT_KEY)).status).toBe(200);
+    expect((await get('127.0.2.12', MERCHANT_KEY)).status).toBe(200);
+    expect(flagged()).toHaveLength(1);
+  });
 
   it('error counting with an alert after 10 similar errors', async () => {
     const { blue, gw } = await start();
@@ -381,8 +419,9 @@ describe('payments API behind breakwater (config/examples/payments.yaml)', () =>
       15_000,
     );
 
-    // Clients keep paying throughout: a loop of reads from twenty client addresses.
-    const agents = Array.from({ length: 20 }, (_, i) => from(`127.0.1.${i + 1}`, 4));
+    // Clients keep paying throughout: a loop of reads from ten client addresses (the partner's
+    // servers: ten, so that the shared-key check has nothing to say).
+    const agents = Array.from({ length: 10 }, (_, i) => from(`127.0.1.${i + 1}`, 4));
     const results: Array<{ startedAt: number; answer: Answer }> = [];
     let running = true;
     let sent = 0;
@@ -391,7 +430,7 @@ describe('payments API behind breakwater (config/examples/payments.yaml)', () =>
         const startedAt = performance.now();
         const answer = await send(
           `${gw.url}/api/payments`,
-          withKey(PARTNER_KEY, { via: agents[sent++ % 20] }),
+          withKey(PARTNER_KEY, { via: agents[sent++ % 10] }),
         );
         results.push({ startedAt, answer });
         await new Promise((resolve) => setTimeout(resolve, 10));
@@ -436,5 +475,6 @@ describe('payments API behind breakwater (config/examples/payments.yaml)', () =>
     expect(results.filter((r) => r.answer.status !== 200).map((r) => r.answer.status)).toEqual([]);
     expect(results.length).toBeGreaterThan(100);
     expect(green.apiHits()).toBeGreaterThan(60);
+    expect(gw.linesWith('consumer key used from many IPs')).toEqual([]);
   });
 });
