@@ -44,6 +44,8 @@ interface Stack {
 
 let stack: Stack | undefined;
 const clients: Agent[] = [];
+/** Stops a request loop a test left running (the blue-green test's, when it fails midway). */
+let stopLoops: () => Promise<void> = async () => undefined;
 
 /** Blue and green on one database, and the gateway from the shipped example in front. */
 async function start(): Promise<Stack> {
@@ -63,6 +65,8 @@ function from(address: string, connections?: number): Agent {
 }
 
 afterEach(async () => {
+  await stopLoops();
+  stopLoops = async () => undefined;
   await Promise.all(clients.splice(0).map((c) => c.close()));
   if (!stack) return;
   const { gw, blue, green } = stack;
@@ -422,7 +426,7 @@ describe('payments API behind breakwater (config/examples/payments.yaml)', () =>
     // Clients keep paying throughout: a loop of reads from ten client addresses (the partner's
     // servers: ten, so that the shared-key check has nothing to say).
     const agents = Array.from({ length: 10 }, (_, i) => from(`127.0.1.${i + 1}`, 4));
-    const results: Array<{ startedAt: number; answer: Answer }> = [];
+    const results: Array<{ startedAt: number; answer: Answer | Error }> = [];
     let running = true;
     let sent = 0;
     const loop = async () => {
@@ -431,22 +435,28 @@ describe('payments API behind breakwater (config/examples/payments.yaml)', () =>
         const answer = await send(
           `${gw.url}/api/payments`,
           withKey(PARTNER_KEY, { via: agents[sent++ % 10] }),
-        );
+        ).catch((err: Error) => err);
         results.push({ startedAt, answer });
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     };
     const loops = Array.from({ length: 4 }, loop);
+    stopLoops = async () => {
+      running = false;
+      await Promise.all(loops);
+    };
     const colours = (since: number) =>
-      results.filter((r) => r.startedAt >= since).map((r) => header(r.answer, 'x-app-color'));
-    await waitFor(() => results.length >= 20, 'traffic on blue');
+      results
+        .filter((r) => r.startedAt >= since)
+        .map((r) => (r.answer instanceof Error ? r.answer.message : header(r.answer, 'x-app-color')));
+    await waitFor(() => results.length >= 20, 'traffic on blue', 15_000);
     expect(new Set(colours(0))).toEqual(new Set(['blue']));
 
     // Step 3: green gets weight 1 in the file; the watcher reloads it. Both colours serve.
     gw.edit((text) => text.replace('weight: 0 # green', 'weight: 1 # green'));
-    await waitFor(() => gw.linesWith('config reloaded').length === 1, 'the first reload');
+    await waitFor(() => gw.linesWith('config reloaded').length === 1, 'the first reload', 15_000);
     const reloaded = performance.now();
-    await waitFor(() => colours(reloaded).includes('green'), 'green taking traffic');
+    await waitFor(() => colours(reloaded).includes('green'), 'green taking traffic', 15_000);
 
     // Step 4: drain blue through the admin API: every new request goes to green.
     const drained = await gw.admin(
@@ -455,24 +465,24 @@ describe('payments API behind breakwater (config/examples/payments.yaml)', () =>
     );
     expect(drained.status).toBe(200);
     const drainedAt = performance.now();
-    await waitFor(() => gw.linesWith('target drain finished').length === 1, 'the drain to finish');
+    await waitFor(() => gw.linesWith('target drain finished').length === 1, 'the drain to finish', 15_000);
     const blueHits = blue.apiHits();
-    await waitFor(() => colours(drainedAt).length >= 40, 'traffic after the drain');
+    await waitFor(() => colours(drainedAt).length >= 40, 'traffic after the drain', 15_000);
     expect(new Set(colours(drainedAt))).toEqual(new Set(['green']));
 
     // Step 5: the weights made permanent in the file; blue stays drained across the reload.
     gw.edit((text) => text.replace('weight: 1 # blue', 'weight: 0 # blue'));
-    await waitFor(() => gw.linesWith('config reloaded').length === 2, 'the second reload');
+    await waitFor(() => gw.linesWith('config reloaded').length === 2, 'the second reload', 15_000);
     const final = performance.now();
-    await waitFor(() => colours(final).length >= 20, 'traffic after the second reload');
-    running = false;
-    await Promise.all(loops);
+    await waitFor(() => colours(final).length >= 20, 'traffic after the second reload', 15_000);
+    await stopLoops();
     expect(new Set(colours(drainedAt))).toEqual(new Set(['green']));
     expect(blue.apiHits()).toBe(blueHits);
     expect((await targets()).find((t) => t.url === blue.url)).toMatchObject({ draining: true });
 
     // Zero failed requests through the whole cut-over.
-    expect(results.filter((r) => r.answer.status !== 200).map((r) => r.answer.status)).toEqual([]);
+    const failed = results.filter((r) => r.answer instanceof Error || r.answer.status !== 200);
+    expect(failed.map((r) => (r.answer instanceof Error ? r.answer.message : r.answer.status))).toEqual([]);
     expect(results.length).toBeGreaterThan(100);
     expect(green.apiHits()).toBeGreaterThan(60);
     expect(gw.linesWith('consumer key used from many IPs')).toEqual([]);
