@@ -76,8 +76,12 @@ function upstreamHealth(upstream: Upstream, now: number): UpstreamHealth {
     lastCheck: t.lastCheck,
     reason: t.reason,
   }));
-  const available = upstream.targets.filter((t) => t.isAvailable(now)).length;
-  const status: HealthStatus = available === 0 ? 'down' : available < targets.length ? 'degraded' : 'ok';
+  // A target with weight 0 or drained is out of service on purpose (a blue-green standby, a
+  // target being retired): it makes nothing degraded. Only in-service targets that are not
+  // available (unhealthy, ejected) do; none available at all is down.
+  const inService = upstream.targets.filter((t) => t.weight > 0 && !t.draining);
+  const available = inService.filter((t) => t.isAvailable(now)).length;
+  const status: HealthStatus = available === 0 ? 'down' : available < inService.length ? 'degraded' : 'ok';
   const breakers: UpstreamHealth['breakers'] = {};
   for (const [route, state] of upstream.breakers) breakers[route] = state();
   return { status, inflight: upstream.inflight, breakers, targets };

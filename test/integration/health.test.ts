@@ -324,3 +324,42 @@ routes:
     await up.close();
   });
 });
+
+describe('targets out of service on purpose', () => {
+  let live: TestUpstream;
+  let standby: TestUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    [live, standby] = await Promise.all([
+      startUpstream(respond(200, 'live')),
+      startUpstream(respond(200, 'standby')),
+    ]);
+    gw = await startGateway(`
+upstreams:
+  app:
+    targets: [{ url: "${live.url}", weight: 1 }, { url: "${standby.url}", weight: 0 }]
+routes:
+  - { name: app, match: { pathPrefix: / }, upstream: app }
+`);
+  });
+  afterAll(async () => {
+    await gw.close();
+    await Promise.all([live.close(), standby.close()]);
+  });
+
+  const appHealth = async () =>
+    (await get(`${gw.adminUrl}/health`)).json<{ upstreams: { app: { status: string } } }>().upstreams.app
+      .status;
+
+  it('a weight-0 standby (blue-green) leaves the upstream ok, a drained live target leaves it down', async () => {
+    expect(await appHealth()).toBe('ok');
+    const drain = await get(
+      `${gw.adminUrl}/admin/upstreams/app/targets/${encodeURIComponent(live.url)}/drain`,
+      {},
+      'POST',
+    );
+    expect(drain.status).toBe(200);
+    expect(await appHealth()).toBe('down');
+  });
+});
