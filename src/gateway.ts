@@ -20,6 +20,7 @@ import { createProxyServer } from './http/proxy-server';
 import { RequestHandler } from './http/request-handler';
 import { AccessLog } from './observability/access-log';
 import { createLogger, type LoggerHandle } from './observability/logger';
+import { MemoryWatch } from './observability/memory-watch';
 import { GatewayMetrics } from './observability/metrics';
 import { MetricsWiring } from './observability/wire';
 import { liveNames, SeriesPruner } from './observability/prune';
@@ -85,6 +86,8 @@ export class Gateway implements ControlledGateway {
   readonly stats: RequestStats;
   /** Every operator action and read (admin API, SIGHUP, the file watcher). */
   readonly control: LocalControl;
+  /** Samples memory use for breakwater_memory_usage_ratio and the memoryWarning lines. */
+  private readonly memory: MemoryWatch;
 
   private constructor(parts: GatewayParts, reload: ReloadSource | false) {
     this.handler = parts.handler;
@@ -100,6 +103,7 @@ export class Gateway implements ControlledGateway {
       (err) => this.log.warn({ err }, 'pruning retired metric series failed'),
     );
     this.control = new LocalControl(this, reload === false ? undefined : this.reloaderFor(reload));
+    this.memory = new MemoryWatch(this.log, (ratio) => this.metrics.memoryUsageRatio.set(ratio));
   }
 
   /** Operational lines (admin actions, reloads); a worker's carry its id. */
@@ -174,6 +178,7 @@ export class Gateway implements ControlledGateway {
       listen(proxy, config.server.listen, 'proxy'),
       admin && listen(admin, config.server.admin.listen, 'admin'),
     ]);
+    gateway.memory.configure(memorySettings(config));
     logger.logger.info(
       {
         proxy: gateway.proxyAddress,
@@ -213,6 +218,7 @@ export class Gateway implements ControlledGateway {
     next.state.retirePrevious();
     this.metrics.configInfo.reset();
     this.metrics.configInfo.labels(next.version).set(1);
+    this.memory.configure(memorySettings(config));
     // close() lets requests already on those pools finish before the sockets go.
     for (const upstream of retired) void upstream.close();
     // Old requests may still report under removed names until their deadline has passed.
@@ -238,6 +244,7 @@ export class Gateway implements ControlledGateway {
     handler.draining = true;
     this.watcher?.close();
     this.pruner.stop();
+    this.memory.stop();
     this.logger.logger.info({ inflight: handler.inflight, timeoutMs, drainDelayMs }, 'drain started');
     if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
     const closed = new Promise<void>((resolve) => this.proxy.close(() => resolve()));
@@ -294,6 +301,11 @@ function carryDrains(previous: RouteTable, started: readonly Upstream[]): void {
     for (const target of upstream.targets)
       target.draining = old.targets.some((t) => t.url === target.url && t.draining);
   }
+}
+
+function memorySettings(config: GatewayConfig) {
+  const { memoryWarning, memoryCheckIntervalMs } = config.server;
+  return { thresholdRatio: memoryWarning, intervalMs: memoryCheckIntervalMs };
 }
 
 /** The Redis connection of `redis.url`, reporting up/down to metrics; undefined without one. */

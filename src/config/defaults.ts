@@ -28,6 +28,10 @@ export const DEFAULT_SHUTDOWN_TIMEOUT = '30s';
 export const DEFAULT_DRAIN_DELAY = '0s';
 export const DEFAULT_WORKERS = 1;
 export const DEFAULT_ESCAPED_SLASHES = 'keep';
+/** `server.memoryWarning`: warn when heap or container memory use reaches this share of its limit. */
+export const DEFAULT_MEMORY_WARNING = 0.9;
+/** `server.memoryCheckInterval`: how often memory use is sampled. */
+export const DEFAULT_MEMORY_CHECK_INTERVAL = '5s';
 /** Shed load once the event loop lags this much; `0` turns overload shedding off. */
 export const DEFAULT_MAX_EVENT_LOOP_DELAY = '200ms';
 

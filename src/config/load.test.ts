@@ -53,6 +53,8 @@ it('applies every default to a minimal config', () => {
       escapedSlashes: 'keep',
       overload: { maxEventLoopDelayMs: 200 },
       cache: { maxBytes: 100 * 1024 * 1024 },
+      memoryWarning: 0.9,
+      memoryCheckIntervalMs: 5_000,
       securityHeaders: undefined,
       cors: undefined,
       compression: undefined,
@@ -122,6 +124,8 @@ server:
   escapedSlashes: reject
   overload: { maxEventLoopDelay: 0 }
   errors: mask
+  memoryWarning: 0.8
+  memoryCheckInterval: 10s
 upstreams:
   users:
     targets:
@@ -202,6 +206,8 @@ it('round-trips a config that sets every key', () => {
     escapedSlashes: 'reject',
     overload: { maxEventLoopDelayMs: 0 },
     errors: 'mask',
+    memoryWarning: 0.8,
+    memoryCheckIntervalMs: 10_000,
   });
   expect(config.upstreams.users).toEqual({
     name: 'users',

@@ -86,6 +86,9 @@ function normalizeServer(server: RawServer): T.ServerConfig {
     escapedSlashes: server.escapedSlashes ?? D.DEFAULT_ESCAPED_SLASHES,
     overload: { maxEventLoopDelayMs: ms(server.overload?.maxEventLoopDelay, D.DEFAULT_MAX_EVENT_LOOP_DELAY) },
     cache: normalizeServerCache(server.cache),
+    memoryWarning:
+      server.memoryWarning === false ? undefined : (server.memoryWarning ?? D.DEFAULT_MEMORY_WARNING),
+    memoryCheckIntervalMs: ms(server.memoryCheckInterval, D.DEFAULT_MEMORY_CHECK_INTERVAL),
     securityHeaders: normalizeSecurityHeaders(server.securityHeaders),
     cors: normalizeCors(server.cors),
     compression: normalizeCompression(server.compression),

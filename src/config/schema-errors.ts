@@ -171,6 +171,7 @@ function valueMessage(error: ErrorObject): string {
   const got = `got ${describeValue(error.data)}`;
   switch (error.keyword) {
     case 'minimum':
+    case 'exclusiveMinimum':
     case 'maximum':
       return `expected ${describeSchema(schema, true)}, ${got}`;
     case 'minItems':
@@ -226,7 +227,9 @@ function describeSchema(schema: Schema, full: boolean): string {
 }
 
 function bounds(schema: Schema, full: boolean): string {
-  const { minimum: min, maximum: max } = schema;
+  const { minimum: min, maximum: max, exclusiveMinimum: above } = schema;
+  // A ratio in (0, 1]: "a number > 0 and <= 1".
+  if (typeof above === 'number') return typeof max === 'number' ? ` > ${above} and <= ${max}` : ` > ${above}`;
   if (typeof min === 'number' && typeof max === 'number' && full) return ` from ${min} to ${max}`;
   if (typeof min === 'number') return ` >= ${min}`;
   return typeof max === 'number' ? ` <= ${max}` : '';

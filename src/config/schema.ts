@@ -78,7 +78,7 @@ const Server = OptObj('Listeners, limits and process settings.', {
   }),
   slowRequest: Duration(
     undefined,
-    'Requests taking at least this long are logged at warn with slow: true and counted in slow_requests_total; absent or 0 = off. Every route\'s default.',
+    "Requests taking at least this long are logged at warn with slow: true and counted in slow_requests_total; absent or 0 = off. Every route's default.",
   ),
   drainDelay: Duration(
     D.DEFAULT_DRAIN_DELAY,
@@ -108,6 +108,17 @@ const Server = OptObj('Listeners, limits and process settings.', {
     ),
   }),
   cache: ServerCacheSchema,
+  memoryWarning: Opt(
+    Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1 }), Type.Literal(false)], {
+      description:
+        'Warn (one line per crossing) when max(heap used / heap limit, rss / cgroup memory limit) reaches this ratio, in (0, 1]; false = no lines (the gauge stays).',
+      default: D.DEFAULT_MEMORY_WARNING,
+    }),
+  ),
+  memoryCheckInterval: PositiveDuration(
+    D.DEFAULT_MEMORY_CHECK_INTERVAL,
+    'How often memory use is sampled (breakwater_memory_usage_ratio, memoryWarning).',
+  ),
   // Edge policies: the default of every route; a route's own block (or `false`) replaces it.
   securityHeaders: SecurityHeadersSchema,
   cors: CorsSchema,

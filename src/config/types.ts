@@ -67,6 +67,10 @@ export interface ServerConfig {
   readonly overload: OverloadConfig;
   /** The response cache's memory bound. */
   readonly cache: { readonly maxBytes: number };
+  /** Warn when memory use reaches this share of its limit, in (0, 1]; undefined = no warnings. */
+  readonly memoryWarning: number | undefined;
+  /** How often memory use is sampled. */
+  readonly memoryCheckIntervalMs: number;
   /**
    * Edge policy defaults, already folded into every route that does not set its own (see
    * RouteConfig); kept here for the answers made before a route matches (404) and for display.

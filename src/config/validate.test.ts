@@ -32,7 +32,7 @@ describe('one problem, exactly placed and worded', () => {
     [
       'unknown key without one',
       `${BASE}    quota: {limit: 10}\n`,
-      'gateway.yaml:8:5: routes[0].quota: unknown key "quota"; allowed keys: name, match, upstream, rewrite, hostHeader, timeout, retry, circuitBreaker, maxConcurrent, fallback, websocket, rateLimit, slowDown, cache, securityHeaders, cors, compression, headers, fault, errors',
+      'gateway.yaml:8:5: routes[0].quota: unknown key "quota"; allowed keys: name, match, upstream, rewrite, hostHeader, timeout, slowRequest, retry, circuitBreaker, maxConcurrent, fallback, websocket, rateLimit, slowDown, cache, securityHeaders, cors, compression, headers, fault, errors',
     ],
     [
       'wrong type',

@@ -71,7 +71,7 @@ export class GatewayMetrics {
 
   readonly slowRequests = new Counter({
     name: `${PREFIX}slow_requests_total`,
-    help: 'Requests that took at least their route\'s slowRequest threshold, by route.',
+    help: "Requests that took at least their route's slowRequest threshold, by route.",
     labelNames: ['route'] as const,
     registers: [this.registry],
     collect: () => this.syncPending(),
@@ -213,6 +213,14 @@ export class GatewayMetrics {
   readonly cacheBytes = new Gauge({
     name: `${PREFIX}cache_bytes`,
     help: 'Bytes of responses held by the memory cache.',
+    registers: [this.registry],
+  });
+
+  readonly memoryUsageRatio = new Gauge({
+    name: `${PREFIX}memory_usage_ratio`,
+    help: 'max(heap used / heap limit, rss / cgroup memory limit), sampled every server.memoryCheckInterval; 1 = out of memory.',
+    // Across cluster workers the fullest one is the one to see.
+    aggregator: 'max',
     registers: [this.registry],
   });
 
