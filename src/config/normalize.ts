@@ -18,6 +18,7 @@ import {
   normalizeRateLimit,
   normalizeSlowDown,
   normalizeTiers,
+  type RawSharedLimits,
 } from '../policies/rate-limit/config';
 import { normalizeRedis } from '../state/config';
 import { inherit } from './schema-kit';
@@ -53,7 +54,9 @@ export function normalize(raw: RawGatewayConfig, source: string): T.GatewayConfi
     source,
     server: normalizeServer(raw.server ?? {}),
     upstreams,
-    routes: raw.routes.map((route) => normalizeRoute(route, upstreams[route.upstream], raw.server ?? {})),
+    routes: raw.routes.map((route) =>
+      normalizeRoute(route, upstreams[route.upstream], raw.server ?? {}, raw.sharedLimits),
+    ),
     redis: normalizeRedis(raw.redis),
     consumers: normalizeConsumers(raw.consumers),
     tiers: normalizeTiers(raw.tiers),
@@ -171,6 +174,7 @@ function normalizeRoute(
   raw: RawRoute,
   upstream: T.UpstreamConfig | undefined,
   server: RawServer,
+  sharedLimits: RawSharedLimits | undefined,
 ): T.RouteConfig {
   const match = raw.match ?? {};
   const hosts = match.host === undefined ? [] : Array.isArray(match.host) ? match.host : [match.host];
@@ -201,7 +205,7 @@ function normalizeRoute(
       on: raw.fallback.on ?? [...D.DEFAULT_FALLBACK.on],
     },
     websocket: raw.websocket ?? false,
-    rateLimit: normalizeRateLimit(raw.rateLimit),
+    rateLimit: normalizeRateLimit(raw.rateLimit, sharedLimits),
     slowDown: normalizeSlowDown(inherit(raw.slowDown, server.slowDown)),
     cache: normalizeCache(raw.cache),
     securityHeaders: normalizeSecurityHeaders(raw.securityHeaders, server.securityHeaders),

@@ -39,7 +39,13 @@ import { ErrorsSchema, ServerErrorsSchema } from '../policies/error-mask/config'
 import { FaultSchema } from '../policies/fault/config';
 import { HeadersSchema } from '../policies/headers/config';
 import { SecurityHeadersSchema } from '../policies/security-headers/config';
-import { ConsumersSchema, RateLimitSchema, SlowDownSchema, TiersSchema } from '../policies/rate-limit/config';
+import {
+  ConsumersSchema,
+  RateLimitSchema,
+  SharedLimitsSchema,
+  SlowDownSchema,
+  TiersSchema,
+} from '../policies/rate-limit/config';
 import { RedisSchema } from '../state/config';
 
 export {
@@ -337,6 +343,7 @@ export const GatewaySchema = Type.Object(
     redis: RedisSchema,
     consumers: ConsumersSchema,
     tiers: TiersSchema,
+    sharedLimits: SharedLimitsSchema,
   },
   { additionalProperties: false, description: 'breakwater gateway configuration.' },
 );

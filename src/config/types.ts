@@ -222,6 +222,8 @@ export interface RateLimitRule {
   /** shadow: count and log, never refuse. */
   readonly mode: 'enforce' | 'shadow';
   readonly headers: RateLimitHeaders;
+  /** The `sharedLimits` entry this rule counts into (one counter across routes); absent = the route's own. */
+  readonly shared?: string;
 }
 
 /** Progressive delay: past `after` requests in the window, each waits `delayMs` more, up to `maxDelayMs`. */

@@ -1,7 +1,7 @@
 /**
  * `server.workers: 2` without Redis: both workers count in the primary (RateLimiterCluster →
  * RateLimiterClusterMaster), so a limit of 10 lets exactly 10 requests through however the
- * connections are spread. Runs the built CLI (`npm run build` first) as a real process tree.
+ * connections are spread, and a `sharedLimits` entry named by two routes counts once for both. Runs the built CLI (`npm run build` first) as a real process tree.
  */
 import { request } from 'undici';
 import { startCli, writeTemp, type RunningGateway } from '../helpers/cli';
@@ -29,7 +29,7 @@ async function status(base: string): Promise<number> {
 }
 
 describe('rate limits with server.workers: 2', () => {
-  it('are exact across workers: 10 of 20 pass, sequential or concurrent', async () => {
+  it('are exact across workers: 10 of 20 pass, sequential, concurrent or shared by two routes', async () => {
     gw = await startCli(
       writeTemp(
         'rl-cluster.yaml',
@@ -40,6 +40,8 @@ server:
   workers: 2
 upstreams:
   api: { targets: ["${up.url}"] }
+sharedLimits:
+  both: { key: route, limit: 10, window: 10m }
 routes:
   - name: seq
     match: { pathPrefix: /seq }
@@ -49,6 +51,14 @@ routes:
     match: { pathPrefix: /par }
     upstream: api
     rateLimit: { key: route, limit: 10, window: 10m }
+  - name: sa
+    match: { pathPrefix: /sa }
+    upstream: api
+    rateLimit: { shared: both }
+  - name: sb
+    match: { pathPrefix: /sb }
+    upstream: api
+    rateLimit: { shared: both }
 `,
       ),
     );
@@ -63,6 +73,12 @@ routes:
     const concurrent = await Promise.all(Array.from({ length: 20 }, () => status(`${base}/par`)));
     expect(concurrent.filter((s) => s === 200)).toHaveLength(10);
     expect(concurrent.filter((s) => s === 429)).toHaveLength(10);
+    // Both routes count into one counter in the primary, whichever worker serves them.
+    const shared = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => status(`${base}/${i % 2 ? 'sa' : 'sb'}`)),
+    );
+    expect(shared.filter((s) => s === 200)).toHaveLength(10);
+    expect(shared.filter((s) => s === 429)).toHaveLength(10);
     // The primary sums the workers' metrics: every refusal is counted once.
     const metrics = (await get(`http://127.0.0.1:${gw.adminPort}/metrics`)).text;
     expect(metrics).toMatch(/breakwater_rate_limited_total\{route="seq",tier="",mode="enforce"\} 10/);

@@ -126,7 +126,15 @@ describe('rate limits through the gateway', () => {
 
   it.each([
     ['draft', { 'ratelimit-policy': '"default";q=5;w=10', ratelimit: '"default";r=4;t=10' }],
-    ['legacy', { 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '4', 'x-ratelimit-reset': '10' }],
+    [
+      'legacy',
+      {
+        'x-ratelimit-limit': '5',
+        'x-ratelimit-remaining': '4',
+        // The UTC epoch second at which the 10 s window ends.
+        'x-ratelimit-reset': expect.stringMatching(/^\d{10}$/) as unknown as string,
+      },
+    ],
     ['none', {}],
   ])('headers: %s', async (mode, expected) => {
     await gateway(`    rateLimit: { key: ip, limit: 5, window: 10s, headers: ${mode} }`);
@@ -135,6 +143,63 @@ describe('rate limits through the gateway', () => {
       Object.entries(response!.headers).filter(([name]) => name.includes('ratelimit')),
     );
     expect(rateHeaders).toEqual(expected);
+  });
+
+  it('headers: legacy X-RateLimit-Reset is the epoch second the window ends (as express-rate-limit)', async () => {
+    await gateway('    rateLimit: { key: ip, limit: 1, window: 10s, headers: legacy }');
+    const before = Date.now();
+    const [passed, refused] = await send(2);
+    const after = Date.now();
+    expect(refused!.status).toBe(429);
+    for (const response of [passed!, refused!]) {
+      const reset = Number(response.headers['x-ratelimit-reset']);
+      expect(reset).toBeGreaterThanOrEqual(Math.floor(before / 1000) + 10);
+      expect(reset).toBeLessThanOrEqual(Math.ceil(after / 1000) + 10);
+    }
+    // Retry-After stays the delay.
+    expect(Number(refused!.headers['retry-after'])).toBeLessThanOrEqual(10);
+  });
+
+  it('sharedLimits: requests to one route spend the allowance of another route naming the same limit', async () => {
+    gw = await startGateway(`server:
+  listen: 127.0.0.1:0
+  admin: { listen: 127.0.0.1:0 }
+  trustProxy: [127.0.0.1/32]
+upstreams:
+  api: { targets: ["${up.url}"] }
+sharedLimits:
+  global: { key: ip, limit: 4, window: 1m }
+routes:
+  - name: auth
+    match: { pathPrefix: /auth }
+    upstream: api
+    rateLimit:
+      - { key: ip, limit: 3, window: 1m }
+      - { shared: global }
+  - name: api
+    match: { pathPrefix: /api }
+    upstream: api
+    rateLimit: { shared: global, methods: [GET, POST] }
+`);
+    const at = (path: string, ip: string, method = 'GET') =>
+      get(`${gw!.url}${path}`, { 'x-forwarded-for': ip }, method);
+    const hitsBefore = up.hits;
+    // Three logins: auth's own limit is spent, and 3 of the 4 shared points.
+    for (let i = 0; i < 3; i++) expect((await at('/auth/login', '198.51.100.1', 'POST')).status).toBe(200);
+    const last = await at('/api/flights', '198.51.100.1');
+    expect(last.status).toBe(200);
+    expect(last.headers['ratelimit-remaining']).toBe('0');
+    expect(last.headers['ratelimit-policy']).toBe('4;w=60');
+    const refused = await at('/api/flights', '198.51.100.1');
+    expect(refused.status).toBe(429);
+    expect(refused.json()).toMatchObject({ error: { code: 'RATE_LIMITED', retryAfter: expect.any(Number) } });
+    expect(refused.headers['retry-after']).toBe(refused.headers['ratelimit-reset']);
+    // A method the api route does not count into the shared limit still passes there.
+    expect((await at('/api/flights', '198.51.100.1', 'DELETE')).status).toBe(200);
+    expect(up.hits - hitsBefore).toBe(5);
+    // Another address has its own shared count.
+    expect((await at('/api/flights', '198.51.100.2')).status).toBe(200);
+    expect(await metrics()).toMatch(/breakwater_rate_limited_total\{route="api",tier="",mode="enforce"\} 1/);
   });
 
   it('tiers: limits by hashed API key; the 429 names the tier and the upgrade', async () => {

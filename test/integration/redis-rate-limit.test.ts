@@ -1,6 +1,6 @@
 /**
  * Two gateway *processes* (the built CLI) sharing rate limits through a real redis-server:
- * exact across replicas; Redis killed mid-run → both keep serving on local limits (no 5xx, no
+ * exact across replicas (a `sharedLimits` entry too, across two routes); Redis killed mid-run → both keep serving on local limits (no 5xx, no
  * failed request), `breakwater_redis_up 0`; Redis back → `breakwater_redis_up 1` and shared
  * limits again. Each phase counts a different `x-client` value, so one phase's counts (shared or
  * local) cannot leak into the next. Skipped only where redis-server is missing outside CI.
@@ -37,7 +37,17 @@ server: { listen: 127.0.0.1:0, admin: { listen: 127.0.0.1:0 } }
 redis: { url: "${redis.url}", keyPrefix: "bwtest:" }
 upstreams:
   api: { targets: ["${up.url}"] }
+sharedLimits:
+  both: { key: "header:x-client", limit: 10, window: 10m }
 routes:
+  - name: a
+    match: { pathPrefix: /a }
+    upstream: api
+    rateLimit: { shared: both }
+  - name: b
+    match: { pathPrefix: /b }
+    upstream: api
+    rateLimit: { shared: both }
   - name: r
     upstream: api
     rateLimit: { key: "header:x-client", limit: 10, window: 10m }
@@ -78,6 +88,18 @@ routes:
     const byGateway = await spread('phase-1', 20);
     expect(passed(byGateway.flat())).toBe(10);
     expect(byGateway.flat().filter((s) => s === 429)).toHaveLength(10);
+  });
+
+  it('a shared limit counts once for both routes and both replicas: 10 of 20 pass', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      // Gateway 0, 1, 0, 1, … and route a, a, b, b, …: every (gateway, route) pair takes 5.
+      const port = gateways[i % 2]!.proxyPort;
+      const path = i % 4 < 2 ? '/a' : '/b';
+      statuses.push((await get(`http://127.0.0.1:${port}${path}`, { 'x-client': 'shared-1' })).status);
+    }
+    expect(passed(statuses)).toBe(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
   });
 
   it('Redis down: every request is answered (200 or 429, no 5xx), each replica limits locally', async () => {

@@ -4,7 +4,10 @@
  * `key: consumer`, whose tier sets both (and which then needs `consumers` and `tiers`, and may
  * not set them itself); every tier named by `consumers` must exist; windows are whole seconds
  * of at least 1s (Redis expires counters in whole seconds, and the headers report seconds);
- * slowDown cannot count by consumer. Runs on possibly invalid data, so every read is guarded.
+ * slowDown cannot count by consumer. A route's rule has a `key` or names a `sharedLimits` entry
+ * (`shared:`), which must exist, supplies key/limit/window/burst (the rule may not set them),
+ * and is named at most once per route (a request would otherwise count twice into it). Runs on
+ * possibly invalid data, so every read is guarded.
  */
 import { didYouMean, ptr } from '../../config/schema-errors';
 import { parseDuration } from '../../config/units';
@@ -15,13 +18,23 @@ import { rec, type Rec } from '../../config/raw-data';
 export function checkRateLimits(root: Rec | undefined, issues: Issues): void {
   const tiers = rec(root?.tiers);
   const consumers = rec(root?.consumers);
+  const hasConsumers = Boolean(consumers && tiers);
+  const sharedLimits = rec(root?.sharedLimits);
+  for (const [name, limit] of Object.entries(sharedLimits ?? {}))
+    checkRule(rec(limit), ptr('sharedLimits', name), hasConsumers, issues);
   const routes = Array.isArray(root?.routes) ? (root.routes as unknown[]) : [];
   routes.forEach((route, i) => {
     const raw = rec(route)?.rateLimit;
     const rules = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+    // Shared limit name → the pointer of this route's first rule naming it.
+    const named = new Map<string, string>();
     rules.forEach((rule, j) => {
       const at = Array.isArray(raw) ? ptr('routes', i, 'rateLimit', j) : ptr('routes', i, 'rateLimit');
-      checkRule(rec(rule), at, Boolean(consumers && tiers), issues);
+      const r = rec(rule);
+      if (r?.shared !== undefined) checkReference(r, at, sharedLimits, named, issues);
+      else if (r && r.key === undefined)
+        issues.add(at, 'expected a `key` (ip, route, header:<name> or consumer) or `shared: <name>`');
+      else checkRule(r, at, hasConsumers, issues);
     });
     checkSlowDown(rec(rec(route)?.slowDown), ptr('routes', i, 'slowDown'), issues);
   });
@@ -52,6 +65,45 @@ function checkRule(r: Rec | undefined, at: string, hasConsumers: boolean, issues
   if (r.limit === undefined) issues.add(at, 'expected a `limit` (requests per window)');
   if (r.window === undefined) issues.add(at, 'expected a `window` such as 1m');
   else checkWindow(r.window, `${at}/window`, issues);
+}
+
+/** A rule naming a shared limit: the limit must exist, and the rule may only pick methods, mode, headers. */
+function checkReference(
+  r: Rec,
+  at: string,
+  sharedLimits: Rec | undefined,
+  named: Map<string, string>,
+  issues: Issues,
+): void {
+  const name = r.shared;
+  if (typeof name !== 'string') return; // the schema pass reports it
+  for (const field of ['key', 'limit', 'window', 'burst'])
+    if (r[field] !== undefined)
+      issues.add(
+        `${at}/${field}`,
+        `a rule with shared: ${name} takes ${field} from sharedLimits.${name}; set it there (a route may set only methods, mode and headers)`,
+        'key',
+      );
+  const names = Object.keys(sharedLimits ?? {});
+  if (!names.includes(name)) {
+    const hint = didYouMean(name, names);
+    issues.add(
+      `${at}/shared`,
+      `unknown shared limit "${name}"${hint ? `; did you mean "${hint}"?` : ''} (sharedLimits: ${names.join(', ') || 'none'})`,
+    );
+    return;
+  }
+  const first = named.get(name);
+  if (first === undefined) {
+    named.set(name, at);
+    return;
+  }
+  const line = issues.lineOf(`${first}/shared`);
+  const index = first.slice(first.lastIndexOf('/') + 1);
+  issues.add(
+    `${at}/shared`,
+    `shared limit "${name}" is already named by rateLimit[${index}]${line > 0 ? ` on line ${line}` : ''}; a request would count twice into it (list all the methods on one rule)`,
+  );
 }
 
 function checkSlowDown(slow: Rec | undefined, at: string, issues: Issues): void {

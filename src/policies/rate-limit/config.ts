@@ -34,8 +34,8 @@ const Key = (def: string | undefined) =>
     ...(def === undefined ? {} : { default: def }),
   });
 
-const RateLimitRuleSchema = Obj('One limit; every limit of a route must pass.', {
-  key: Key(undefined),
+/** What a limit counts and how much: set on the rule itself, or once under `sharedLimits`. */
+const limitFields = {
   limit: Int(1, undefined, undefined, "Requests allowed per window (key: consumer takes the tier's)."),
   window: PositiveDuration(undefined, 'Fixed window the limit counts over, such as 1s, 1m or 15m.'),
   burst: Int(
@@ -44,6 +44,10 @@ const RateLimitRuleSchema = Obj('One limit; every limit of a route must pass.', 
     D.DEFAULT_RATE_LIMIT.burst,
     'Extra requests per window, drawn only when limit is spent.',
   ),
+};
+
+/** Which requests a limit counts and how it is told: a route's reference may override them. */
+const useFields = {
   methods: Tokens(undefined, 'Only requests with these methods count against this limit; absent = all.'),
   mode: Opt(
     StringEnum(['enforce', 'shadow'], 'enforce', 'shadow: count and log, never refuse (safe roll-out).'),
@@ -52,15 +56,43 @@ const RateLimitRuleSchema = Obj('One limit; every limit of a route must pass.', 
     StringEnum(
       ['standard', 'draft', 'legacy', 'none'],
       'standard',
-      'standard: RateLimit-Limit/-Remaining/-Reset + RateLimit-Policy; draft: RateLimit + RateLimit-Policy; legacy: X-RateLimit-*.',
+      'standard: RateLimit-Limit/-Remaining/-Reset + RateLimit-Policy; draft: RateLimit + RateLimit-Policy; legacy: X-RateLimit-* (Reset: epoch seconds).',
     ),
   ),
+};
+
+// `key` is optional here because a rule may instead name a shared limit; checks.ts requires one of them.
+const RateLimitRuleSchema = Obj('One limit; every limit of a route must pass.', {
+  shared: Opt(
+    Type.String({
+      pattern: NAME_PATTERN,
+      description:
+        'Count into the limit of this name under sharedLimits (one counter for every route that names it); key, limit, window and burst come from there.',
+    }),
+  ),
+  key: Opt(Key(undefined)),
+  ...limitFields,
+  ...useFields,
+});
+
+const SharedLimitSchema = Obj('A limit that several routes count into (rateLimit: { shared: <name> }).', {
+  key: Key(undefined),
+  ...limitFields,
+  ...useFields,
 });
 
 export const RateLimitSchema = Opt(
   Type.Union([RateLimitRuleSchema, Type.Array(RateLimitRuleSchema, { minItems: 1 })], {
     description: 'A rate limit, or a list of limits that must all pass.',
   }),
+);
+
+export const SharedLimitsSchema = Opt(
+  MapOf(
+    NAME_PATTERN,
+    SharedLimitSchema,
+    'Rate limits by name that routes share: every rule naming one (shared: <name>) counts into its one counter.',
+  ),
 );
 
 export const SlowDownSchema = OptObj('Progressive delay before the hard limit; absent = off.', {
@@ -127,6 +159,7 @@ export type RawRateLimit = NonNullable<import('@sinclair/typebox').Static<typeof
 export type RawSlowDown = NonNullable<import('@sinclair/typebox').Static<typeof SlowDownSchema>>;
 export type RawConsumers = NonNullable<import('@sinclair/typebox').Static<typeof ConsumersSchema>>;
 export type RawTiers = NonNullable<import('@sinclair/typebox').Static<typeof TiersSchema>>;
+export type RawSharedLimits = NonNullable<import('@sinclair/typebox').Static<typeof SharedLimitsSchema>>;
 
 const ms = (value: unknown): number => unwrap(parseDuration(value));
 
@@ -135,12 +168,39 @@ export function parseRateLimitKey(key: string): T.RateLimitKey {
   return { kind: 'header', name: key.slice('header:'.length).toLowerCase() };
 }
 
-/** A single block or a list → the list of rules; absent → empty (no limit). */
-export function normalizeRateLimit(raw: RawRateLimit | undefined): T.RateLimitRule[] {
+/**
+ * A single block or a list → the list of rules; absent → empty (no limit). A rule naming a
+ * shared limit takes its key, limit, window and burst from `sharedLimits`, and its methods, mode
+ * and headers from there unless it sets its own (checks.ts has made sure the name exists).
+ */
+export function normalizeRateLimit(
+  raw: RawRateLimit | undefined,
+  sharedLimits: RawSharedLimits | undefined,
+): T.RateLimitRule[] {
   if (raw === undefined) return [];
   const rules = Array.isArray(raw) ? raw : [raw];
-  return rules.map((rule) => ({
-    key: parseRateLimitKey(rule.key),
+  return rules.map((rule) => {
+    if (rule.shared === undefined) return normalizeRule(rule, undefined);
+    const def = sharedLimits?.[rule.shared];
+    if (def === undefined) throw new Error(`unknown shared limit "${rule.shared}"`); // checks.ts reports it
+    return normalizeRule(
+      {
+        ...def,
+        methods: rule.methods ?? def.methods,
+        mode: rule.mode ?? def.mode,
+        headers: rule.headers ?? def.headers,
+      },
+      rule.shared,
+    );
+  });
+}
+
+type RawRule = Omit<import('@sinclair/typebox').Static<typeof RateLimitRuleSchema>, 'shared'>;
+
+function normalizeRule(rule: RawRule, shared: string | undefined): T.RateLimitRule {
+  return {
+    // checks.ts guarantees a key on every rule that names no shared limit.
+    key: parseRateLimitKey(rule.key ?? 'ip'),
     // key: consumer takes limit and window from the tier; the checks make them optional there.
     limit: rule.limit ?? 0,
     windowMs: rule.window === undefined ? 0 : ms(rule.window),
@@ -148,7 +208,8 @@ export function normalizeRateLimit(raw: RawRateLimit | undefined): T.RateLimitRu
     methods: (rule.methods ?? []).map((m) => m.toUpperCase()),
     mode: rule.mode ?? 'enforce',
     headers: rule.headers ?? 'standard',
-  }));
+    ...(shared === undefined ? {} : { shared }),
+  };
 }
 
 export function normalizeSlowDown(raw: RawSlowDown | undefined): T.SlowDownConfig | undefined {

@@ -6,15 +6,25 @@
  *   libraries read today, from the earlier drafts);
  * - `draft`: the current draft-ietf-httpapi-ratelimit-headers (-08 onwards) fields,
  *   `RateLimit-Policy: "<name>";q=<limit>;w=<window>` and `RateLimit: "<name>";r=<remaining>;t=<reset>`;
- * - `legacy`: X-RateLimit-Limit / -Remaining / -Reset (reset in seconds, as GitHub-style clients expect);
+ * - `legacy`: X-RateLimit-Limit / -Remaining / -Reset, Reset being the UTC epoch second at which
+ *   the window resets, as GitHub, Twitter and express-rate-limit send it (the standard and
+ *   draft fields send the seconds left instead);
  * - `none`: nothing.
  * The values that never change (limit, policy) are rendered once per rule.
  */
 import type { RateLimitHeaders } from '../../config/types';
 import type { ReplyHeaders } from '../../pipeline/stage';
 
-/** Adds the rate-limit fields of one rule to a reply's headers. */
-export type HeaderWriter = (headers: ReplyHeaders, remaining: number, resetSeconds: number) => void;
+/**
+ * Adds the rate-limit fields of one rule to a reply's headers: `resetSeconds` is the delay the
+ * standard and draft fields send, `msBeforeNext` the exact time left, for legacy's epoch second.
+ */
+export type HeaderWriter = (
+  headers: ReplyHeaders,
+  remaining: number,
+  resetSeconds: number,
+  msBeforeNext: number,
+) => void;
 
 /** What the client is told about one limit. */
 export interface AdvertisedLimit {
@@ -51,10 +61,10 @@ export function compileHeaders(advertised: AdvertisedLimit): HeaderWriter | unde
       };
     }
     case 'legacy':
-      return (headers, remaining, reset) => {
+      return (headers, remaining, _reset, msBeforeNext) => {
         headers['x-ratelimit-limit'] = limitText;
         headers['x-ratelimit-remaining'] = String(remaining);
-        headers['x-ratelimit-reset'] = String(reset);
+        headers['x-ratelimit-reset'] = String(Math.ceil((Date.now() + msBeforeNext) / 1000));
       };
   }
 }

@@ -35,6 +35,7 @@ interface Hit {
   readonly remaining: number;
   /** Seconds until the window resets (Retry-After when refused). */
   readonly resetSeconds: number;
+  readonly msBeforeNext: number;
 }
 
 /**
@@ -76,7 +77,8 @@ function rateLimitStage(
       }
     }
     const reply = await settle(next, ex);
-    if (shown) shown.quota.writeHeaders!(reply.headers, shown.remaining, shown.resetSeconds);
+    if (shown)
+      shown.quota.writeHeaders!(reply.headers, shown.remaining, shown.resetSeconds, shown.msBeforeNext);
     return reply;
   };
 }
@@ -90,6 +92,7 @@ async function take(rule: Rule, ex: Exchange): Promise<Hit> {
     consumed,
     remaining: allowed ? Math.max(0, quota.limit - consumed) : 0,
     resetSeconds: Math.max(0, Math.ceil(msBeforeNext / 1000)),
+    msBeforeNext,
   };
 }
 
@@ -99,7 +102,7 @@ function refuse(ex: Exchange, hit: Hit, route: string, events: GatewayEvents): R
   const reply = errorReply(ex, new RateLimitedError(retryAfterSeconds, hit.quota.details));
   // Overrides a shadow rule's reason set earlier in this request: the refusal is what shaped it.
   ex.reason = 'rate_limited';
-  hit.quota.writeHeaders?.(reply.headers, 0, retryAfterSeconds);
+  hit.quota.writeHeaders?.(reply.headers, 0, retryAfterSeconds, hit.msBeforeNext);
   return reply;
 }
 
@@ -121,6 +124,7 @@ function overShadowLimit(
       route,
       stage: 'rate-limit',
       rule: rule.index,
+      shared: rule.shared,
       key: rule.label,
       tier: hit.quota.tier || undefined,
       limit: hit.quota.limit,

@@ -239,7 +239,14 @@ describe('rate-limit stage', () => {
       },
     ],
     ['draft', { 'ratelimit-policy': '"default";q=3;w=60', ratelimit: '"default";r=2;t=60' }],
-    ['legacy', { 'x-ratelimit-limit': '3', 'x-ratelimit-remaining': '2', 'x-ratelimit-reset': '60' }],
+    [
+      'legacy',
+      {
+        'x-ratelimit-limit': '3',
+        'x-ratelimit-remaining': '2',
+        'x-ratelimit-reset': expect.stringMatching(/^\d{10}$/) as unknown as string,
+      },
+    ],
     ['none', {}],
   ])('headers: %s', async (mode, expected) => {
     const { stage } = build(configOf(`    rateLimit: { key: ip, limit: 3, window: 1m, headers: ${mode} }`));
@@ -248,6 +255,25 @@ describe('rate-limit stage', () => {
       Object.entries(reply.headers).filter(([name]) => name.includes('ratelimit')),
     );
     expect(rateHeaders).toEqual(expected);
+  });
+
+  it('headers: legacy X-RateLimit-Reset is the UTC epoch second the window ends, on the 429 too', async () => {
+    const { stage } = build(configOf('    rateLimit: { key: ip, limit: 1, window: 1m, headers: legacy }'));
+    const next = upstream();
+    const before = Date.now();
+    const passed = await stage(exchange(), next);
+    const refused = await stage(exchange(), next);
+    const after = Date.now();
+    // The window opened with the first request: it ends 60 s after it, rounded up to a second.
+    for (const reply of [passed, refused]) {
+      const reset = Number(reply.headers['x-ratelimit-reset']);
+      expect(reset).toBeGreaterThanOrEqual(Math.floor(before / 1000) + 60);
+      expect(reset).toBeLessThanOrEqual(Math.ceil(after / 1000) + 60);
+    }
+    expect(refused.status).toBe(429);
+    expect(refused.headers['x-ratelimit-remaining']).toBe('0');
+    // Retry-After stays a delay in seconds.
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
   });
 
   it('headers: the rule with the least remaining is reported; draft names it by key kind', async () => {
@@ -394,6 +420,186 @@ tiers:
   });
 });
 
+describe('shared limits (sharedLimits + shared: <name>)', () => {
+  /** Routes `a` and `b`, each with its own `rateLimit` (YAML lines), and the `sharedLimits` block. */
+  function twoRoutes(a: string, b: string, shared: string, extra = ''): GatewayConfig {
+    return parseConfig(
+      `version: 1
+server: { listen: 127.0.0.1:0, admin: { listen: 127.0.0.1:0 } }
+upstreams: { api: { targets: ["http://127.0.0.1:1"] } }
+routes:
+  - name: a
+    match: { pathPrefix: /a }
+    upstream: api
+    rateLimit:
+${a}
+  - name: b
+    match: { pathPrefix: /b }
+    upstream: api
+    rateLimit:
+${b}
+sharedLimits:
+${shared}
+${extra}
+`,
+      'test.yaml',
+      {},
+    );
+  }
+
+  /** Both routes' stages, built into one state store as the gateway builds a config. */
+  function buildBoth(config: GatewayConfig, previous?: StateStore) {
+    const state = new StateStore(previous);
+    stores.push(state);
+    const deps = { events: NO_EVENTS, state, shared: undefined, clustered: false } as unknown as StageDeps;
+    const factory = rateLimitFactory(config.consumers, config.tiers);
+    const stageOf = (i: number) => {
+      const route = config.routes[i]!;
+      const slice = factory.select(route, config.upstreams.api!, config.server)!;
+      return factory.create(slice, deps, { route: route.name, upstream: 'api' })!;
+    };
+    return { a: stageOf(0), b: stageOf(1), state };
+  }
+
+  const global = '  global: { key: ip, limit: 3, window: 1m }';
+
+  it('requests to one route spend the other route’s allowance, per key', async () => {
+    const config = twoRoutes(
+      '      - { shared: global }',
+      '      - { key: ip, limit: 10, window: 1m }\n      - { shared: global }',
+      global,
+    );
+    expect(config.routes.map((r) => r.rateLimit[r.rateLimit.length - 1])).toEqual([
+      expect.objectContaining({ shared: 'global', limit: 3, windowMs: 60_000, key: { kind: 'ip' } }),
+      expect.objectContaining({ shared: 'global', limit: 3, windowMs: 60_000, key: { kind: 'ip' } }),
+    ]);
+    const { a, b } = buildBoth(config);
+    expect(await statuses(a, 2)).toEqual([200, 200]);
+    // Route b's own limit has 10 left, but the shared one only 1.
+    expect(await statuses(b, 2)).toEqual([200, 429]);
+    expect(await statuses(a, 1)).toEqual([429]);
+    // Another client address has its own shared count.
+    expect(await statuses(b, 3, { ip: '10.0.0.2' })).toEqual([200, 200, 200]);
+    expect(await statuses(a, 1, { ip: '10.0.0.2' })).toEqual([429]);
+  });
+
+  it('headers and the 429 as for any rule; draft names the policy after the shared limit', async () => {
+    const { a, b } = buildBoth(
+      twoRoutes(
+        '      - { shared: global, headers: draft }',
+        '      - { shared: global }',
+        '  global: { key: ip, limit: 2, window: 1m, headers: legacy }',
+      ),
+    );
+    const next = upstream();
+    const first = await a(exchange(), next);
+    expect(first.headers['ratelimit-policy']).toBe('"global";q=2;w=60');
+    expect(first.headers.ratelimit).toBe('"global";r=1;t=60');
+    // Route b takes the definition's headers (legacy) and sees what route a spent.
+    const second = await b(exchange(), next);
+    expect(second.headers['x-ratelimit-limit']).toBe('2');
+    expect(second.headers['x-ratelimit-remaining']).toBe('0');
+    const refused = await b(exchange(), next);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['x-ratelimit-remaining']).toBe('0');
+    expect(bodyOf(refused)).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfter: Number(refused.headers['retry-after']),
+    });
+    expect(next.calls).toBe(2);
+  });
+
+  it('methods may differ per route: a route may count only its writes into the shared limit', async () => {
+    const { a, b } = buildBoth(
+      twoRoutes(
+        '      - { shared: writes, methods: [POST] }',
+        '      - { shared: writes }',
+        '  writes: { key: ip, limit: 3, window: 1m }',
+      ),
+    );
+    // GETs on route a are not counted; on route b every method is.
+    expect(await statuses(a, 5, { method: 'GET' })).toEqual([200, 200, 200, 200, 200]);
+    expect(await statuses(b, 1, { method: 'GET' })).toEqual([200]);
+    expect(await statuses(a, 2, { method: 'POST' })).toEqual([200, 200]);
+    expect(await statuses(b, 1, { method: 'DELETE' })).toEqual([429]);
+    expect(await statuses(a, 1, { method: 'GET' })).toEqual([200]);
+  });
+
+  it('key: consumer shares one count per API key and tier', async () => {
+    const { a, b } = buildBoth(
+      twoRoutes(
+        '      - { shared: api }',
+        '      - { shared: api }',
+        '  api: { key: consumer }',
+        `consumers:
+  keys: { "sha256:${sha256('pro-key')}": pro }
+  defaultTier: anon
+tiers:
+  anon: { limit: 1, window: 1m }
+  pro: { limit: 3, window: 1m }`,
+      ),
+    );
+    const pro = { headers: { 'x-api-key': 'pro-key' } };
+    expect(await statuses(a, 2, pro)).toEqual([200, 200]);
+    expect(await statuses(b, 2, pro)).toEqual([200, 429]);
+    expect(await statuses(b, 1)).toEqual([200]);
+    const refused = await a(exchange(), upstream());
+    expect(bodyOf(refused)).toMatchObject({ tier: 'anon' });
+  });
+
+  it('a route’s own rule with the same settings still counts on its own', async () => {
+    const { a, b } = buildBoth(
+      twoRoutes('      - { shared: global }', '      - { key: ip, limit: 3, window: 1m }', global),
+    );
+    expect(await statuses(a, 3)).toEqual([200, 200, 200]);
+    expect(await statuses(b, 3)).toEqual([200, 200, 200]);
+  });
+
+  it('keeps the shared count across a rebuild; a changed definition starts afresh', async () => {
+    const same = () => twoRoutes('      - { shared: global }', '      - { shared: global }', global);
+    const first = buildBoth(same());
+    expect(await statuses(first.a, 2)).toEqual([200, 200]);
+    const second = buildBoth(same(), first.state);
+    second.state.retirePrevious();
+    expect(await statuses(second.b, 2)).toEqual([200, 429]);
+    const third = buildBoth(
+      twoRoutes(
+        '      - { shared: global }',
+        '      - { shared: global }',
+        '  global: { key: ip, limit: 4, window: 1m }',
+      ),
+      second.state,
+    );
+    third.state.retirePrevious();
+    expect(await statuses(third.b, 5)).toEqual([200, 200, 200, 200, 429]);
+  });
+
+  it('a shadow overage logs the shared name', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const config = twoRoutes(
+      '      - { shared: global, mode: shadow }',
+      '      - { shared: global }',
+      '  global: { key: ip, limit: 1, window: 1m }',
+    );
+    const state = new StateStore();
+    stores.push(state);
+    const deps = { events: NO_EVENTS, state, shared: undefined, clustered: false } as unknown as StageDeps;
+    const factory = rateLimitFactory(undefined, {}, createLogger({ stream }).logger);
+    const stage = factory.create(config.routes[0]!.rateLimit, deps, { route: 'a', upstream: 'api' })!;
+    expect(await statuses(stage, 2)).toEqual([200, 200]);
+    expect(logs.find((l) => String(l.msg).includes('shadow'))).toMatchObject({
+      route: 'a',
+      shared: 'global',
+    });
+  });
+});
+
 describe('rate-limit config checks', () => {
   const invalid = (routeExtra: string, top = '') => {
     try {
@@ -423,6 +629,65 @@ describe('rate-limit config checks', () => {
     const message = invalid('    rateLimit: { key: consumer, limit: 5, window: 1m }', top);
     expect(message).toContain("rateLimit.limit: key: consumer takes limit from the consumer's tier");
     expect(message).toContain("rateLimit.window: key: consumer takes window from the consumer's tier");
+  });
+
+  describe('shared limits', () => {
+    const shared = `sharedLimits:
+  global: { key: ip, limit: 1000, window: 15m }
+  writes: { key: ip, limit: 100, window: 15m }`;
+
+    it('an unknown name is an error at the rule, with a did-you-mean and the names defined', () => {
+      expect(invalid('    rateLimit: { shared: glibal }', shared)).toContain(
+        'test.yaml:8:26: routes[0].rateLimit.shared: unknown shared limit "glibal"; did you mean "global"? (sharedLimits: global, writes)',
+      );
+      expect(invalid('    rateLimit: { shared: global }')).toContain(
+        'unknown shared limit "global" (sharedLimits: none)',
+      );
+    });
+
+    it('a rule naming a shared limit may not set key, limit, window or burst', () => {
+      const message = invalid('    rateLimit: { shared: global, key: ip, limit: 5, window: 1m }', shared);
+      for (const field of ['key', 'limit', 'window'])
+        expect(message).toContain(
+          `routes[0].rateLimit.${field}: a rule with shared: global takes ${field} from sharedLimits.global; set it there`,
+        );
+      // methods, mode and headers are the route's to choose.
+      expect(
+        invalid('    rateLimit: { shared: global, methods: [POST], mode: shadow, headers: legacy }', shared),
+      ).toBe('valid');
+    });
+
+    it('one route naming a shared limit twice is an error naming both rules and their lines', () => {
+      const message = invalid(
+        `    rateLimit:
+      - { shared: writes, methods: [POST] }
+      - { shared: global }
+      - { shared: writes, methods: [PUT] }`,
+        shared,
+      );
+      expect(message).toContain(
+        'test.yaml:11:19: routes[0].rateLimit[2].shared: shared limit "writes" is already named by rateLimit[0] on line 9; a request would count twice into it',
+      );
+    });
+
+    it('a rule needs a key or a shared name; a definition is checked like a rule', () => {
+      expect(invalid('    rateLimit: { limit: 5, window: 1m }')).toContain(
+        'routes[0].rateLimit: expected a `key` (ip, route, header:<name> or consumer) or `shared: <name>`',
+      );
+      const message = invalid(
+        '    rateLimit: { shared: a }',
+        `sharedLimits:
+  a: { key: ip, window: 1500ms }
+  b: { limit: 1, window: 1m }
+  c: { key: consumer, limit: 1 }
+  d: { shared: a, key: ip, limit: 1, window: 1m }`,
+      );
+      expect(message).toContain('sharedLimits.a: expected a `limit` (requests per window)');
+      expect(message).toContain('sharedLimits.a.window: expected a whole number of seconds');
+      expect(message).toContain('sharedLimits.b: missing required key "key"');
+      expect(message).toContain('sharedLimits.c.key: key: consumer needs a top-level `consumers` block');
+      expect(message).toContain('sharedLimits.d.shared: unknown key "shared"');
+    });
   });
 
   it('tiers need whole-second windows and consumers known tiers', () => {

@@ -4,6 +4,11 @@
  * method filter, its mode, and how a request finds its quota (counter + settings) and key. A
  * `key: consumer` rule holds one quota per tier and picks one per request (consumers.ts).
  *
+ * A rule naming a `sharedLimits` entry (`shared: <name>`) counts into the counter of that name,
+ * `shared:<name>:<key kind>`, whichever route it is on: the state store hands every route of a
+ * build the same Counter for the same id and settings, the cluster primary and Redis key their
+ * counts by the same prefix, so requests to any of those routes spend one allowance per key.
+ *
  * Burst is one counter of `limit + burst` points per window, so burst requests are only drawn
  * once `limit` is spent. The headers advertise the nominal `limit` and count Remaining down to
  * 0 over it; burst is slack a client should not plan on, as with nginx's `burst`.
@@ -37,6 +42,8 @@ export interface Rule {
   readonly shadow: boolean;
   /** ip, route, header-<name> or consumer, for logs. */
   readonly label: string;
+  /** The shared limit this rule counts into; undefined = the route's own counter. */
+  readonly shared: string | undefined;
   pick(ex: Exchange): Resolved<Quota>;
 }
 
@@ -52,9 +59,10 @@ export function compileRules(rules: readonly RateLimitRule[], env: RuleEnv): Rul
   const labels = rules.map((rule) => keyLabel(rule.key));
   return rules.map((rule, index) => {
     const label = labels[index]!;
-    // The draft's policy name: `default` for a lone limit, else the key kind (numbered if repeated).
+    // The draft's policy name: a shared limit's name, `default` for a lone limit, else the key
+    // kind (numbered if repeated).
     const repeated = labels.filter((l) => l === label).length > 1;
-    const name = rules.length === 1 ? 'default' : repeated ? `${label}-${index + 1}` : label;
+    const name = rule.shared ?? (rules.length === 1 ? 'default' : repeated ? `${label}-${index + 1}` : label);
     return compileRule(rule, index, label, name, env);
   });
 }
@@ -65,8 +73,10 @@ function compileRule(rule: RateLimitRule, index: number, label: string, name: st
     methods: rule.methods.length > 0 ? new Set(rule.methods) : undefined,
     shadow: rule.mode === 'shadow',
     label,
+    shared: rule.shared,
   };
-  const id = `${env.ctx.route}:${index}:${label}`;
+  const id =
+    rule.shared === undefined ? `${env.ctx.route}:${index}:${label}` : `shared:${rule.shared}:${label}`;
   if (rule.key.kind === 'consumer') {
     const resolver = consumerResolver(rule, id, name, env);
     return { ...base, pick: (ex) => resolver.resolve(ex) };
