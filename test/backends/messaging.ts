@@ -129,10 +129,7 @@ class MessagingApp {
           queues: [...this.queues].map(([name, messages]) => ({ name, depth: messages.length })),
         });
       case 'GET /api/reports/export':
-        return void setTimeout(
-          () => send(res, 200, { report: 'queues', rows: this.queues.size }),
-          this.switches.exportMs,
-        );
+        return this.export(res);
       case 'POST /api/auth/login':
       case 'POST /api/auth/register':
       case 'POST /api/auth/reset-password':
@@ -140,6 +137,15 @@ class MessagingApp {
       default:
         return send(res, 404, { error: `Cannot ${route}` });
     }
+  }
+
+  /** The slow one; abandoned (timer cleared) when the caller goes away. */
+  private export(res: ServerResponse): void {
+    const timer = setTimeout(
+      () => send(res, 200, { report: 'queues', rows: this.queues.size }),
+      this.switches.exportMs,
+    );
+    res.on('close', () => clearTimeout(timer));
   }
 
   private publish(body: Buffer, res: ServerResponse): void {
