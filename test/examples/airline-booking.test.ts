@@ -70,6 +70,12 @@ function legacyHeaders(answer: Answer): { limit: number; remaining: number; rese
   };
 }
 
+/** X-RateLimit-Reset is the UTC epoch second the window ends, as express-rate-limit sends it. */
+function expectResetWithin(reset: number, windowStart: number, windowSeconds: number): void {
+  expect(reset).toBeGreaterThanOrEqual(Math.floor(windowStart / 1000) + windowSeconds);
+  expect(reset).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + windowSeconds);
+}
+
 /** A 429 as the gateway makes it: JSON, RATE_LIMITED, Retry-After = error.retryAfter. */
 function expectRefused(answer: Answer, windowSeconds: number): void {
   expect(answer.status).toBe(429);
@@ -79,22 +85,42 @@ function expectRefused(answer: Answer, windowSeconds: number): void {
   expect(error.retryAfter).toBeGreaterThan(0);
   expect(error.retryAfter).toBeLessThanOrEqual(windowSeconds);
   expect(header(answer, 'retry-after')).toBe(String(error.retryAfter));
-  expect(legacyHeaders(answer).remaining).toBe(0);
+  const { remaining, reset } = legacyHeaders(answer);
+  expect(remaining).toBe(0);
+  // The end of the window, in epoch seconds: still ahead, at most a window away.
+  expect(reset).toBeGreaterThan(Date.now() / 1000);
+  expect(reset).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + windowSeconds);
 }
 
 describe('airline booking API behind breakwater (config/examples/airline-booking.yaml)', () => {
-  it('global limit: 1,000 requests per 15 min per IP, with X-RateLimit-* headers', async () => {
+  it('global limit: 1,000 requests per 15 min per IP across the API and auth, with X-RateLimit-* headers', async () => {
     const { app, gw } = await start();
     const client = from('127.0.0.1', 100);
-    const answers = await inParallel(1000, 100, (i) =>
+    const login = () =>
+      send(`${gw.url}/api/auth/login`, {
+        method: 'POST',
+        body: JSON.stringify({ email: 'ada@example.com', password: 'correct horse' }),
+        via: client,
+      });
+    const started = Date.now();
+    // Four logins (the auth limit keeps one in hand) count toward the global 1,000 too ...
+    for (let i = 0; i < 4; i++) {
+      const answer = await login();
+      expect(answer.status).toBe(200);
+      expect(legacyHeaders(answer)).toMatchObject({ limit: 5, remaining: 4 - i });
+    }
+    // ... so 996 reads are left, not 1,000.
+    const answers = await inParallel(996, 100, (i) =>
       send(`${gw.url}/api/flights${i % 2 ? '?from=LHR' : ''}`, { via: client }),
     );
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     const seen = answers.map(legacyHeaders);
-    expect(seen.every((h) => h.limit === 1000 && h.reset > 0 && h.reset <= 900)).toBe(true);
+    expect(seen.every((h) => h.limit === 1000)).toBe(true);
     expect(seen.map((h) => h.remaining).sort((x, y) => x - y)).toEqual(
-      Array.from({ length: 1000 }, (_, i) => i),
+      Array.from({ length: 996 }, (_, i) => i),
     );
+    // Reset is when the window that opened with the first login ends, in epoch seconds.
+    for (const h of seen) expectResetWithin(h.reset, started, 900);
     const hits = app.seen.length;
 
     const refused = await send(`${gw.url}/api/flights`, { via: client });
@@ -102,22 +128,34 @@ describe('airline booking API behind breakwater (config/examples/airline-booking
     expect(legacyHeaders(refused).limit).toBe(1000);
     // Writes are refused too: the global limit covers every method.
     expectRefused(await send(`${gw.url}/api/bookings`, { method: 'POST', body: booking, via: client }), 900);
+    // And so is the fifth login, though the auth limit has one left: the global limit refuses it.
+    const fifth = await login();
+    expectRefused(fifth, 900);
+    expect(legacyHeaders(fifth).limit).toBe(1000);
     expect(app.seen.length).toBe(hits);
     // Another client is not affected.
     expect((await send(`${gw.url}/api/flights`, { via: from('127.0.0.2') })).status).toBe(200);
   });
 
-  it('writes (POST/PUT/DELETE): 100 per 15 min per IP', async () => {
+  it('writes (POST/PUT/DELETE): 100 per 15 min per IP, logins included', async () => {
     const { app, gw } = await start();
     const client = from('127.0.0.1', 20);
-    const created = await inParallel(100, 20, () =>
+    const login = () =>
+      send(`${gw.url}/api/auth/login`, {
+        method: 'POST',
+        body: JSON.stringify({ email: 'ada@example.com', password: 'correct horse' }),
+        via: client,
+      });
+    // Three logins are writes too: 97 bookings are left.
+    for (let i = 0; i < 3; i++) expect((await login()).status).toBe(200);
+    const created = await inParallel(97, 20, () =>
       send(`${gw.url}/api/bookings`, { method: 'POST', body: booking, via: client }),
     );
     expect(created.filter((a) => a.status !== 201)).toEqual([]);
     // A write shows the write limit, the nearer one.
     expect(created.every((a) => legacyHeaders(a).limit === 100)).toBe(true);
     const left = created.map((a) => legacyHeaders(a).remaining).sort((x, y) => x - y);
-    expect(left).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(left).toEqual(Array.from({ length: 97 }, (_, i) => i));
 
     const writes = app.seen.length;
     expectRefused(await send(`${gw.url}/api/bookings`, { method: 'POST', body: booking, via: client }), 900);
@@ -126,13 +164,17 @@ describe('airline booking API behind breakwater (config/examples/airline-booking
       900,
     );
     expectRefused(await send(`${gw.url}/api/bookings/bk_1`, { method: 'DELETE', via: client }), 900);
+    // A login is refused by the write limit, though the auth limit has two left.
+    const refusedLogin = await login();
+    expectRefused(refusedLogin, 900);
+    expect(legacyHeaders(refusedLogin).limit).toBe(100);
     expect(app.seen.length).toBe(writes);
 
-    // Reads go on under the global limit, which counted every request, the three refused
-    // writes included (as the app's global limiter, which ran first, did): 1,000 - 104.
+    // Reads go on under the global limit, which counted every request, the four refused
+    // writes included (as the app's global limiter, which ran first, did): 1,000 - 105.
     const read = await send(`${gw.url}/api/bookings/bk_1`, { via: client });
     expect(read.status).toBe(200);
-    expect(legacyHeaders(read)).toMatchObject({ limit: 1000, remaining: 896 });
+    expect(legacyHeaders(read)).toMatchObject({ limit: 1000, remaining: 895 });
     // Another client still writes.
     const other = await send(`${gw.url}/api/bookings`, {
       method: 'POST',
