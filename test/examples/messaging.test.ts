@@ -135,22 +135,35 @@ describe('recipe: messaging backend (Express + RabbitMQ) behind config/examples/
       },
     });
     expect(app.hitsOf('GET /api/messages')).toBe(100);
+    // One counter for the whole API, as the app.use()d limiter had: the other routes are spent too.
+    expect((await call(`${gw!.url}/api/auth/login`, { method: 'POST', body: '{}' })).status).toBe(429);
+    expect((await call(`${gw!.url}/api/queues`)).status).toBe(429);
+    expect(app.hitsOf('POST /api/auth/login') + app.hitsOf('GET /api/queues')).toBe(0);
     // Per IP: another client behind the load balancer still gets through.
     const other = await call(`${gw!.url}/api/messages`, { headers: { 'x-forwarded-for': '203.0.113.7' } });
     expect(other.status).toBe(200);
 
-    // The sensitive endpoints: 5 per 15 min, whatever is left of the general limit.
+    // The sensitive endpoints: 5 per 15 min per IP, on top of the general limit.
+    const client = { 'x-forwarded-for': '198.51.100.9' };
     for (let i = 1; i <= 5; i++) {
-      const res = await call(`${gw!.url}/api/auth/login`, { method: 'POST', body: '{}' });
+      const res = await call(`${gw!.url}/api/auth/login`, { method: 'POST', body: '{}', headers: client });
       expect(res.status).toBe(200);
       expect(res.headers['ratelimit-limit']).toBe('5');
       expect(res.headers['ratelimit-remaining']).toBe(String(5 - i));
     }
-    const login = await call(`${gw!.url}/api/auth/reset-password`, { method: 'POST', body: '{}' });
-    expect(login.status).toBe(429);
-    expect(Number(login.headers['retry-after'])).toBeGreaterThan(800);
-    expect(login.json<{ error: { code: string } }>().error.code).toBe('RATE_LIMITED');
+    const reset = await call(`${gw!.url}/api/auth/reset-password`, {
+      method: 'POST',
+      body: '{}',
+      headers: client,
+    });
+    expect(reset.status).toBe(429);
+    expect(Number(reset.headers['retry-after'])).toBeGreaterThan(800);
+    expect(reset.json<{ error: { code: string } }>().error.code).toBe('RATE_LIMITED');
     expect(app.hitsOf('POST /api/auth/login') + app.hitsOf('POST /api/auth/reset-password')).toBe(5);
+    // Those six requests were counted by the general limit too (the app's order: general first).
+    const after = await call(`${gw!.url}/api/queues`, { headers: client });
+    expect(after.status).toBe(200);
+    expect(after.headers['ratelimit-remaining']).toBe(String(100 - 7));
   });
 
   it('security headers (helmet): nosniff, X-Frame-Options, Referrer-Policy, HSTS on https, no X-Powered-By', async () => {

@@ -128,6 +128,22 @@ describe('recipe: workflow analyzer (Express + Redis) behind config/examples/wor
       expect(refused.json<{ error: { tier: string } }>().error.tier).toBe(tier);
     }
     expect(app.hitsOf('GET /api/workflows')).toBe(20 + 100 + 500);
+    const refused = await call(url, { headers: key('free') });
+    // Legacy headers as express-rate-limit sent them: Reset is the epoch second the window ends.
+    const reset = Number(refused.headers['x-ratelimit-reset']);
+    expect(reset).toBeGreaterThan(Date.now() / 1000);
+    expect(reset).toBeLessThanOrEqual(Date.now() / 1000 + 61);
+    // One counter per key for the whole API: the free key is spent on every route, not just this one.
+    for (const path of ['/api/stats', '/api/templates', '/api/analysis'])
+      expect(
+        (
+          await call(`${gw.url}${path}`, {
+            method: path === '/api/analysis' ? 'POST' : 'GET',
+            headers: key('free'),
+          })
+        ).status,
+      ).toBe(429);
+    expect(app.seen.filter((s) => !s.startsWith('GET /api/workflows'))).toEqual([]);
     // No key: the free tier, counted per client IP; an unknown key cannot mint a fresh counter.
     expect(await burst(url, 20)).toEqual(Array(20).fill(200));
     expect((await call(url)).status).toBe(429);
