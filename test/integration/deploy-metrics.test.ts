@@ -36,7 +36,9 @@ function definedLabels(): Map<string, Set<string>> {
   const labels = new Map<string, Set<string>>();
   const definition = /name: `\$\{PREFIX\}([a-z_]+)`,[\s\S]*?registers:/g;
   for (const m of METRICS_TS.matchAll(definition)) {
-    const names = /labelNames: \[([^\]]*)\]/.exec(m[0])?.[1] ?? '';
+    // prom-client metrics list labelNames; the one-label histograms (LabelledHistogram) a labelName.
+    const names =
+      /labelNames: \[([^\]]*)\]/.exec(m[0])?.[1] ?? /labelName: ('[a-z_]+')/.exec(m[0])?.[1] ?? '';
     labels.set(`breakwater_${m[1]}`, new Set([...names.matchAll(/'([a-z_]+)'/g)].map((l) => l[1]!)));
   }
   return labels;
