@@ -56,6 +56,16 @@ describe('warnings: valid, but probably not what was meant', () => {
       'gateway.yaml:8:59: routes[0].rateLimit.methods[0]: warning: "POTS" is not a standard HTTP method (did you mean "POST"?)',
     ],
     [
+      'a shared limit no route names',
+      `${BASE}    rateLimit: { shared: global }\nsharedLimits:\n  global: { key: ip, limit: 100, window: 1m }\n  writes: { key: ip, limit: 10, window: 1m }\n`,
+      'gateway.yaml:11:3: sharedLimits.writes: warning: shared limit "writes" is not used: no route names it (rateLimit: { shared: writes }), so it limits nothing; reference it from a route or remove it',
+    ],
+    [
+      'a misspelt method in a shared limit',
+      `${BASE}    rateLimit: [{ shared: writes }]\nsharedLimits:\n  writes: { key: ip, limit: 10, window: 1m, methods: [POST, PTACH] }\n`,
+      'gateway.yaml:10:61: sharedLimits.writes.methods[1]: warning: "PTACH" is not a standard HTTP method (did you mean "PATCH"?)',
+    ],
+    [
       'a route after a catch-all',
       routes('  - name: api\n    upstream: users\n    match: { pathPrefix: /api }\n'),
       'gateway.yaml:8:5: routes[1]: warning: route "api" can never match: route "users" (routes[0] on line 6) comes first and takes every request it would; move it above that route or narrow the earlier match',
@@ -170,6 +180,14 @@ describe('no warning where the config does what it says', () => {
       `${BASE}    match: { pathPrefix: /api }\n    rewrite: { stripPrefix: /api/v1 }\n`,
     ],
     ['a stripPrefix with no path match', `${BASE}    rewrite: { stripPrefix: /api }\n`],
+    [
+      'shared limits each named by some route',
+      BASE.replace(
+        '    upstream: users\n',
+        '    upstream: users\n    match: { pathPrefix: /a }\n    rateLimit: { shared: a }\n',
+      ) +
+        '  - name: b\n    upstream: users\n    rateLimit:\n      - { shared: a }\n      - { shared: b, methods: [POST] }\nsharedLimits:\n  a: { key: ip, limit: 100, window: 1m }\n  b: { key: ip, limit: 10, window: 1m, methods: [GET] }\n',
+    ],
     [
       'the same target on two upstreams',
       BASE.replace('routes:', '  other:\n    targets: [http://127.0.0.1:3000]\nroutes:'),

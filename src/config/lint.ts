@@ -2,7 +2,8 @@
  * @module config/lint
  * The warnings pass of `validate.ts`: settings that are valid but probably do not do what was
  * meant — a per-try timeout the route deadline always beats, a method name no client sends, a
- * route an earlier one always takes first, a `stripPrefix` that never matches. A config with
+ * route an earlier one always takes first, a `stripPrefix` that never matches, a shared limit no
+ * route names. A config with
  * warnings still runs (start and reload log them); `breakwater validate --strict` fails on them.
  * Runs on the raw data, possibly invalid, so every read is guarded, and only warns when the
  * mistake is certain from the file alone.
@@ -28,6 +29,7 @@ export function lintConfig(data: unknown, warnings: Issues): void {
     lintStripPrefix(route, i, warnings);
   });
   lintShadowedRoutes(routes, warnings);
+  lintSharedLimits(rec(rec(data)?.sharedLimits), routes, warnings);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -77,6 +79,32 @@ function lintMethodList(methods: unknown, pointer: string, warnings: Issues): vo
       : `"${method}" is not a standard HTTP method (${STANDARD_METHODS.join(', ')}); fine if your clients really send it`;
     warnings.add(`${pointer}${ptr(j)}`, message);
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared limits
+
+/**
+ * A shared limit no route names counts nothing: most likely a route lost its `shared:` line or
+ * the name is misspelt there (an unknown name is an error of its own, so this is the other half).
+ * Its `methods` are linted like a route rule's.
+ */
+function lintSharedLimits(sharedLimits: Rec | undefined, routes: readonly unknown[], warnings: Issues): void {
+  if (!sharedLimits) return;
+  const named = new Set<unknown>();
+  for (const route of routes) {
+    const limits = rec(route)?.rateLimit;
+    for (const rule of Array.isArray(limits) ? limits : [limits]) named.add(rec(rule)?.shared);
+  }
+  for (const [name, limit] of Object.entries(sharedLimits)) {
+    lintMethodList(rec(limit)?.methods, ptr('sharedLimits', name, 'methods'), warnings);
+    if (named.has(name)) continue;
+    warnings.add(
+      ptr('sharedLimits', name),
+      `shared limit "${name}" is not used: no route names it (rateLimit: { shared: ${name} }), so it limits nothing; reference it from a route or remove it`,
+      'key',
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import {
   normalizeSlowDown,
   normalizeTiers,
   type RawSharedLimits,
+  type RawTiers,
 } from '../policies/rate-limit/config';
 import { normalizeRedis } from '../state/config';
 import { inherit } from './schema-kit';
@@ -55,7 +56,7 @@ export function normalize(raw: RawGatewayConfig, source: string): T.GatewayConfi
     server: normalizeServer(raw.server ?? {}),
     upstreams,
     routes: raw.routes.map((route) =>
-      normalizeRoute(route, upstreams[route.upstream], raw.server ?? {}, raw.sharedLimits),
+      normalizeRoute(route, upstreams[route.upstream], raw.server ?? {}, raw.sharedLimits, raw.tiers),
     ),
     redis: normalizeRedis(raw.redis),
     consumers: normalizeConsumers(raw.consumers),
@@ -175,6 +176,7 @@ function normalizeRoute(
   upstream: T.UpstreamConfig | undefined,
   server: RawServer,
   sharedLimits: RawSharedLimits | undefined,
+  tiers: RawTiers | undefined,
 ): T.RouteConfig {
   const match = raw.match ?? {};
   const hosts = match.host === undefined ? [] : Array.isArray(match.host) ? match.host : [match.host];
@@ -205,7 +207,7 @@ function normalizeRoute(
       on: raw.fallback.on ?? [...D.DEFAULT_FALLBACK.on],
     },
     websocket: raw.websocket ?? false,
-    rateLimit: normalizeRateLimit(raw.rateLimit, sharedLimits),
+    rateLimit: normalizeRateLimit(raw.rateLimit, sharedLimits, tiers),
     slowDown: normalizeSlowDown(inherit(raw.slowDown, server.slowDown)),
     cache: normalizeCache(raw.cache),
     securityHeaders: normalizeSecurityHeaders(raw.securityHeaders, server.securityHeaders),

@@ -224,6 +224,11 @@ export interface RateLimitRule {
   readonly headers: RateLimitHeaders;
   /** The `sharedLimits` entry this rule counts into (one counter across routes); absent = the route's own. */
   readonly shared?: string;
+  /**
+   * `key: consumer` only: this rule's own allowance per tier (every tier named), in place of the
+   * top-level `tiers`; absent = the top-level table.
+   */
+  readonly tiers?: Readonly<Record<string, TierConfig>>;
 }
 
 /** Progressive delay: past `after` requests in the window, each waits `delayMs` more, up to `maxDelayMs`. */

@@ -5,7 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { brotliDecompressSync, createBrotliDecompress, gunzipSync, gzipSync } from 'node:zlib';
+import {
+  brotliCompressSync,
+  brotliDecompressSync,
+  constants,
+  createBrotliDecompress,
+  gunzipSync,
+  gzipSync,
+} from 'node:zlib';
 import { request } from 'undici';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { startUpstream, type Behaviour, type TestUpstream } from '../helpers/upstream';
@@ -66,6 +73,16 @@ const behaviour: Behaviour = (req, res) => {
   }
 };
 
+/** What the gateway's br encoder makes at `quality` (text mode, a 1 MB window). */
+const brotli = (body: Buffer, quality: number) =>
+  brotliCompressSync(body, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: quality,
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_LGWIN]: 20,
+    },
+  });
+
 describe('compression', () => {
   let up: TestUpstream;
   let gw: TestGateway;
@@ -125,6 +142,13 @@ routes:
     expect(res.body.equals(TEXT)).toBe(true);
   });
 
+  it('compresses at gzip level 6 and br quality 4 unless told otherwise', async () => {
+    const gz = await fetchRaw('/json', { 'accept-encoding': 'gzip' });
+    expect(gz.body.equals(gzipSync(TEXT, { level: 6 }))).toBe(true);
+    const br = await fetchRaw('/json', { 'accept-encoding': 'br' });
+    expect(br.body.equals(brotli(TEXT, 4))).toBe(true);
+  });
+
   it.each([
     ['below minSize', '/small', 'GET'],
     ['already encoded upstream', '/encoded', 'GET'],
@@ -161,5 +185,72 @@ routes:
     // Socket buffers on both hops plus the streams' high-water marks, far from the 50 MB body.
     expect(aheadWhilePaused).toBeLessThan(24 * 1024 * 1024);
     expect(rssGrowth).toBeLessThan(48 * 1024 * 1024);
+  });
+});
+
+describe('compression level', () => {
+  let up: TestUpstream;
+  let gw: TestGateway | undefined;
+
+  beforeAll(async () => {
+    up = await startUpstream(behaviour);
+  });
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+  afterAll(() => up.close());
+
+  const fetchBody = async (path: string, accept: string) => {
+    const res = await request(`${gw!.url}${path}`, { headers: { 'accept-encoding': accept } });
+    return { headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
+  };
+
+  it('level sets the gzip level and brQuality the br quality, per route or as the server default', async () => {
+    gw = await startGateway(`
+server:
+  listen: 127.0.0.1:0
+  admin: { listen: 127.0.0.1:0 }
+  compression: { minSize: 1kb, level: 1, brQuality: 0 }
+upstreams:
+  app: { targets: ["${up.url}"] }
+routes:
+  - name: best
+    match: { pathPrefix: /best }
+    upstream: app
+    rewrite: { stripPrefix: /best }
+    compression: { minSize: 1kb, level: 9, brQuality: 11 }
+  - name: app
+    upstream: app
+`);
+    const fast = await fetchBody('/json', 'gzip');
+    expect(fast.headers['content-encoding']).toBe('gzip');
+    expect(fast.body.equals(gzipSync(TEXT, { level: 1 }))).toBe(true);
+    expect(fast.body.equals(gzipSync(TEXT, { level: 6 }))).toBe(false);
+    const best = await fetchBody('/best/json', 'gzip');
+    expect(best.body.equals(gzipSync(TEXT, { level: 9 }))).toBe(true);
+    expect(best.body.length).toBeLessThan(fast.body.length);
+    expect((await fetchBody('/json', 'br')).body.equals(brotli(TEXT, 0))).toBe(true);
+    const bestBr = await fetchBody('/best/json', 'br');
+    expect(bestBr.headers['content-encoding']).toBe('br');
+    expect(bestBr.body.equals(brotli(TEXT, 11))).toBe(true);
+    expect(brotliDecompressSync(bestBr.body).equals(TEXT)).toBe(true);
+  });
+
+  it('refuses a level outside 1-9 and a quality outside 0-11, at the line', async () => {
+    const config = (block: string) => `
+upstreams:
+  app: { targets: ["${up.url}"] }
+routes:
+  - name: app
+    upstream: app
+    compression: ${block}
+`;
+    await expect(startGateway(config('{ level: 0 }'))).rejects.toThrow(
+      /:8:27: routes\[0\]\.compression\.level: .*1/,
+    );
+    await expect(startGateway(config('{ level: 10, brQuality: 12 }'))).rejects.toThrow(
+      /routes\[0\]\.compression\.brQuality/,
+    );
   });
 });

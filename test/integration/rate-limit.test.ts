@@ -230,6 +230,82 @@ tiers:
   });
 });
 
+describe('consumer limits with a tier table of their own, and the tier header', () => {
+  const keys = `consumers:
+  header: x-api-key
+  keys:
+    "sha256:${sha256('free-key')}": free
+    "sha256:${sha256('pro-key')}": pro
+  defaultTier: free
+tiers:
+  free: { limit: 4, window: 1m, upgrade: "Upgrade to Pro" }
+  pro: { limit: 6, window: 1m }`;
+
+  it('a per-minute and a per-hour limit per tier on one route; X-RateLimit-Tier on every answer', async () => {
+    await gateway(
+      `    rateLimit:
+      - { key: consumer, headers: legacy }
+      - key: consumer
+        headers: legacy
+        tiers:
+          free: { limit: 2, window: 1h }
+          pro: { limit: 5, window: 1h, upgrade: "Contact sales for more analyses" }`,
+      keys,
+    );
+    const hitsBefore = up.hits;
+    // free: the hourly 2 refuses before the per-minute 4.
+    const free = await send(3, { 'x-api-key': 'free-key' });
+    expect(statusesOf(free)).toEqual([200, 200, 429]);
+    expect(free.map((r) => r.headers['x-ratelimit-tier'])).toEqual(['free', 'free', 'free']);
+    expect(free[1]!.headers['x-ratelimit-limit']).toBe('2');
+    expect(free[1]!.headers['x-ratelimit-remaining']).toBe('0');
+    const retryAfter = Number(free[2]!.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(60);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    expect(free[2]!.json()).toEqual({
+      error: {
+        code: 'RATE_LIMITED',
+        message: expect.any(String),
+        requestId: free[2]!.headers['x-request-id'],
+        retryAfter,
+        tier: 'free',
+        upgrade: 'Upgrade to Pro',
+      },
+    });
+    // pro: the hourly 5 refuses before the per-minute 6, with the table's own upgrade text.
+    const pro = await send(6, { 'x-api-key': 'pro-key' });
+    expect(statusesOf(pro)).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(pro.every((r) => r.headers['x-ratelimit-tier'] === 'pro')).toBe(true);
+    expect(pro[5]!.json()).toMatchObject({
+      error: { tier: 'pro', upgrade: 'Contact sales for more analyses' },
+    });
+    expect(up.hits - hitsBefore).toBe(2 + 5);
+    // No key: the default tier, counted per client address, and named in the header.
+    const anonymous = await send(1, { 'x-forwarded-for': '203.0.113.7' });
+    expect(anonymous[0]!.status).toBe(200);
+    expect(anonymous[0]!.headers['x-ratelimit-tier']).toBe('free');
+    expect(await metrics()).toMatch(/breakwater_rate_limited_total\{route="r",tier="pro",mode="enforce"\} 1/);
+  });
+
+  it('RateLimit-Tier with standard headers, none with headers: none; a tier left out of the table is an error', async () => {
+    await gateway('    rateLimit: { key: consumer }', keys);
+    const [standard] = await send(1, { 'x-api-key': 'pro-key' });
+    expect(standard!.headers['ratelimit-tier']).toBe('pro');
+    expect(standard!.headers['ratelimit-limit']).toBe('6');
+    expect(standard!.headers['x-ratelimit-tier']).toBeUndefined();
+    await gw!.close();
+    await gateway('    rateLimit: { key: consumer, headers: none }', keys);
+    const [silent] = await send(1, { 'x-api-key': 'pro-key' });
+    expect(silent!.status).toBe(200);
+    expect(Object.keys(silent!.headers).filter((name) => name.includes('ratelimit'))).toEqual([]);
+    await gw!.close();
+    gw = undefined;
+    await expect(
+      gateway('    rateLimit: { key: consumer, tiers: { free: { limit: 2, window: 1h } } }', keys),
+    ).rejects.toThrow(/routes\[0\]\.rateLimit\.tiers: this tier table leaves out "pro"/);
+  });
+});
+
 describe('slowDown through the gateway', () => {
   it('holds back requests past `after` by delay each, and counts them', async () => {
     await gateway('    slowDown: { key: ip, after: 2, delay: 100ms, maxDelay: 1s, window: 1m }');

@@ -64,6 +64,25 @@ describe('breakwater validate: warnings and --strict', () => {
     expect(lines[3]).toBe(`1 problem and 2 warnings in ${file}`);
   });
 
+  it('--strict fails on a shared limit no route names', () => {
+    const text = `${config('    rateLimit: { shared: global }\n')}sharedLimits:
+  global: { key: ip, limit: 100, window: 1m }
+  writes: { key: ip, limit: 10, window: 1m }
+`;
+    const file = writeTemp('unused.yaml', text);
+    expect(runCli(['validate', file]).code).toBe(0);
+    const result = runCli(['validate', '--strict', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${file}:14:3: sharedLimits.writes: warning: shared limit "writes" is not used: no route names it`,
+    );
+    const used = writeTemp(
+      'used.yaml',
+      text.replace('{ shared: global }', '[{ shared: global }, { shared: writes }]'),
+    );
+    expect(runCli(['validate', '--strict', used]).code).toBe(0);
+  });
+
   it('refuses proxy and admin listeners on one host:port', () => {
     const file = writeTemp(
       'ports.yaml',

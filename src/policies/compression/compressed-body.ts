@@ -1,9 +1,9 @@
 /**
  * @module policies/compression/compressed-body
- * A ReplyBody that sends its inner body through a node:zlib compressor (gzip level 6, brotli
- * quality 4: about what nginx and Cloudflare use on the fly, several times faster than the
- * maximum settings for a few percent of size) with backpressure both ways and no Readable or
- * pipeline objects added:
+ * A ReplyBody that sends its inner body through a node:zlib compressor (by default gzip level 6,
+ * brotli quality 4: about what nginx and Cloudflare use on the fly, several times faster than the
+ * maximum settings for a few percent of size; `level` and `brQuality` change them) with
+ * backpressure both ways and no Readable or pipeline objects added:
  *
  *   inner body ──write()──▶ compressor ──'data'──▶ client sink
  *        ▲ paused while write() is false  │ paused while the sink needs drain
@@ -16,26 +16,43 @@
 import type { Transform } from 'node:stream';
 import { constants, createBrotliCompress, createGzip, type BrotliOptions, type ZlibOptions } from 'node:zlib';
 import type { BodyDone, BodySink, ReplyBody } from '../../pipeline/stage';
-import type { ContentCoding } from './config';
+import { DEFAULT_BROTLI_QUALITY, DEFAULT_GZIP_LEVEL, type ContentCoding } from './config';
 
-const GZIP_OPTIONS: ZlibOptions = { level: 6 };
-const BROTLI_OPTIONS: BrotliOptions = {
-  params: {
-    [constants.BROTLI_PARAM_QUALITY]: 4,
-    [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-    // A 1 MB window instead of 4 MB: each concurrent stream holds one, for a percent or so of size.
-    [constants.BROTLI_PARAM_LGWIN]: 20,
-  },
-};
+/** The zlib options of both codings, built once per route (see `compressorOptions`). */
+export interface CompressorOptions {
+  readonly gzip: ZlibOptions;
+  readonly br: BrotliOptions;
+}
+
+/** gzip `level` (1-9) and br `quality` (0-11) → the options every compressor of a route is made with. */
+export function compressorOptions(
+  level = DEFAULT_GZIP_LEVEL,
+  quality = DEFAULT_BROTLI_QUALITY,
+): CompressorOptions {
+  return {
+    gzip: { level },
+    br: {
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: quality,
+        [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+        // A 1 MB window instead of 4 MB: each concurrent stream holds one, for a percent or so of size.
+        [constants.BROTLI_PARAM_LGWIN]: 20,
+      },
+    },
+  };
+}
+
+const DEFAULT_OPTIONS = compressorOptions();
 
 export class CompressedBody implements ReplyBody {
   constructor(
     private readonly inner: ReplyBody,
     private readonly coding: ContentCoding,
+    private readonly options: CompressorOptions = DEFAULT_OPTIONS,
   ) {}
 
   sendTo(sink: BodySink, done: BodyDone): void {
-    new CompressingSink(this.inner, this.coding, sink, done).start();
+    new CompressingSink(this.inner, this.coding, this.options, sink, done).start();
   }
 
   discard(): void {
@@ -57,10 +74,11 @@ class CompressingSink implements BodySink {
   constructor(
     private readonly inner: ReplyBody,
     coding: ContentCoding,
+    options: CompressorOptions,
     private readonly sink: BodySink,
     private readonly done: BodyDone,
   ) {
-    this.zlib = coding === 'br' ? createBrotliCompress(BROTLI_OPTIONS) : createGzip(GZIP_OPTIONS);
+    this.zlib = coding === 'br' ? createBrotliCompress(options.br) : createGzip(options.gzip);
   }
 
   start(): void {

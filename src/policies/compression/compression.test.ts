@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import type { BodyDone, BodySink, Reply, ReplyBody, ReplyHeaders } from '../../pipeline/stage';
 import { StaticBody } from '../../pipeline/static-body';
 import { pickEncoding } from './accept-encoding';
-import { CompressedBody } from './compressed-body';
+import { CompressedBody, compressorOptions } from './compressed-body';
 import { DEFAULT_COMPRESSIBLE_TYPES, normalizeCompression } from './config';
 import { worthCompressing } from './index';
 import { MediaTypes } from './media-types';
@@ -93,7 +93,13 @@ describe('normalizeCompression', () => {
       minSizeBytes: 1024,
       types: DEFAULT_COMPRESSIBLE_TYPES,
       encodings: ['br', 'gzip'],
+      level: 6,
+      brQuality: 4,
     });
+    expect(normalizeCompression({ level: 9, brQuality: 11 })).toMatchObject({ level: 9, brQuality: 11 });
+    // A route's block replaces the server's as a whole: its level is its own or the default.
+    expect(normalizeCompression({ minSize: '2kb' }, { level: 1 })?.level).toBe(6);
+    expect(normalizeCompression(undefined, { level: 1 })?.level).toBe(1);
     expect(normalizeCompression(undefined, { minSize: '2kb' })?.minSizeBytes).toBe(2048);
     expect(normalizeCompression(false, { minSize: '2kb' })).toBeUndefined();
     expect(normalizeCompression({ encodings: ['gzip', 'gzip'] })?.encodings).toEqual(['gzip']);
@@ -159,6 +165,34 @@ describe('CompressedBody', () => {
     expect(bytes).toBe(out.length);
     expect(out.length).toBeLessThan(text.length / 10);
     expect(decode(out).equals(text)).toBe(true);
+  });
+
+  it.each([
+    ['the defaults (gzip 6, br 4)', undefined, undefined],
+    ['gzip 1, br 0', 1, 0],
+    ['gzip 9, br 11', 9, 11],
+  ])('%s: the bytes zlib makes at those settings, not at others', async (_name, level, quality) => {
+    const options = compressorOptions(level, quality);
+    const encode = async (coding: 'gzip' | 'br') => {
+      const sink = slowSink(Infinity);
+      await send(new CompressedBody(new StaticBody(text), coding, options), sink);
+      return Buffer.concat(sink.received);
+    };
+    const gzip = await encode('gzip');
+    expect(gzip.equals(gzipSync(text, { level: level ?? 6 }))).toBe(true);
+    for (const other of [1, 6, 9].filter((l) => l !== (level ?? 6)))
+      expect(gzip.equals(gzipSync(text, { level: other }))).toBe(false);
+    const br = await encode('br');
+    const brotli = (q: number) =>
+      brotliCompressSync(text, {
+        params: {
+          [constants.BROTLI_PARAM_QUALITY]: q,
+          [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+          [constants.BROTLI_PARAM_LGWIN]: 20,
+        },
+      });
+    expect(br.equals(brotli(quality ?? 4))).toBe(true);
+    expect(br.equals(brotli(quality === 11 ? 4 : 11))).toBe(false);
   });
 
   it('holds the inner body back while the client reads slowly', async () => {

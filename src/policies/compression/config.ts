@@ -5,6 +5,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import {
+  Int,
   MEDIA_RANGE_PATTERN,
   Obj,
   Opt,
@@ -32,6 +33,10 @@ export const DEFAULT_COMPRESSIBLE_TYPES: readonly string[] = [
 ];
 /** br first: 15-25% smaller than gzip on text at a similar speed at quality 4. */
 export const DEFAULT_ENCODINGS: readonly ContentCoding[] = ['br', 'gzip'];
+/** zlib's own default and what nginx, Express's compression() and most on-the-fly encoders use. */
+export const DEFAULT_GZIP_LEVEL = 6;
+/** About gzip 6's speed with smaller output; 11 (the library default) is for static assets, far too slow per request. */
+export const DEFAULT_BROTLI_QUALITY = 4;
 
 const CompressionBlock = Obj('Response compression at the gateway.', {
   minSize: Size(
@@ -53,6 +58,18 @@ const CompressionBlock = Obj('Response compression at the gateway.', {
       default: [...DEFAULT_ENCODINGS],
     }),
   ),
+  level: Int(
+    1,
+    9,
+    DEFAULT_GZIP_LEVEL,
+    'gzip level: 1 fastest, 9 smallest (as compression({ level }) and nginx gzip_comp_level).',
+  ),
+  brQuality: Int(
+    0,
+    11,
+    DEFAULT_BROTLI_QUALITY,
+    'br quality: 0 fastest, 11 smallest (too slow for on-the-fly use).',
+  ),
 });
 
 export const CompressionSchema = Switchable(
@@ -68,6 +85,10 @@ export interface CompressionConfig {
   readonly types: readonly string[];
   /** In order of preference, without duplicates. */
   readonly encodings: readonly ContentCoding[];
+  /** gzip level, 1-9. */
+  readonly level: number;
+  /** br quality, 0-11. */
+  readonly brQuality: number;
 }
 
 /** The route's own block, else the server default; `false` turns it off. */
@@ -81,5 +102,7 @@ export function normalizeCompression(
     minSizeBytes: unwrap(parseSize(raw.minSize ?? DEFAULT_COMPRESSION_MIN_SIZE)),
     types: (raw.types ?? DEFAULT_COMPRESSIBLE_TYPES).map((type) => type.toLowerCase()),
     encodings: [...new Set(raw.encodings ?? DEFAULT_ENCODINGS)],
+    level: raw.level ?? DEFAULT_GZIP_LEVEL,
+    brQuality: raw.brQuality ?? DEFAULT_BROTLI_QUALITY,
   };
 }

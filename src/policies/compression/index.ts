@@ -3,7 +3,8 @@
  * Pipeline position: inside `cors`, `securityHeaders` and `headers`, outside the rate limit and
  * the cache, so every answer of the route can be compressed (the gateway's own included) while
  * the cache keeps identity bodies that serve any client. `compression: { minSize, types,
- * encodings }` compresses a response with br or gzip when all of these hold:
+ * encodings, level, brQuality }` compresses a response with br (at `brQuality`) or gzip (at
+ * `level`) when all of these hold:
  * - the request is not HEAD and has no Range (byte offsets are the identity body's);
  * - the status has a body worth it: not 1xx, 204, 206 or 304;
  * - the upstream did not encode it (no Content-Encoding other than identity) and did not forbid
@@ -20,7 +21,7 @@ import { settle } from '../../pipeline/settle';
 import type { Reply, ReplyHeaders, StageFactory } from '../../pipeline/stage';
 import { appendVary } from '../../pipeline/vary';
 import { pickEncoding } from './accept-encoding';
-import { CompressedBody } from './compressed-body';
+import { CompressedBody, compressorOptions, type CompressorOptions } from './compressed-body';
 import type { CompressionConfig, ContentCoding } from './config';
 import { MediaTypes } from './media-types';
 
@@ -30,6 +31,7 @@ export const compression: StageFactory<CompressionConfig> = {
   create(config) {
     const types = new MediaTypes(config.types);
     const { minSizeBytes, encodings } = config;
+    const options = compressorOptions(config.level, config.brQuality);
     return async function compressionStage(ex, next) {
       const req = ex.req;
       if (req.method === 'HEAD' || req.headers.range !== undefined) return next(ex);
@@ -37,7 +39,7 @@ export const compression: StageFactory<CompressionConfig> = {
       if (!worthCompressing(reply, types, minSizeBytes)) return reply;
       appendVary(reply.headers, 'Accept-Encoding');
       const coding = pickEncoding(req.headers['accept-encoding'], encodings);
-      return coding === undefined ? reply : compressed(reply, coding);
+      return coding === undefined ? reply : compressed(reply, coding, options);
     };
   },
 };
@@ -65,7 +67,7 @@ function forbidsTransform(cacheControl: string | string[]): boolean {
   return value.toLowerCase().includes('no-transform');
 }
 
-function compressed(reply: Reply, coding: ContentCoding): Reply {
+function compressed(reply: Reply, coding: ContentCoding, options: CompressorOptions): Reply {
   const headers: ReplyHeaders = reply.headers;
   headers['content-encoding'] = coding;
   if (headers['content-length'] !== undefined) delete headers['content-length'];
@@ -75,7 +77,7 @@ function compressed(reply: Reply, coding: ContentCoding): Reply {
   return {
     status: reply.status,
     headers,
-    body: new CompressedBody(reply.body, coding),
+    body: new CompressedBody(reply.body, coding, options),
     source: reply.source,
     error: reply.error,
   };

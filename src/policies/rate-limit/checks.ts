@@ -2,7 +2,9 @@
  * @module policies/rate-limit/checks
  * The rate-limit rules a schema cannot express: a limit needs `limit` and `window`, except
  * `key: consumer`, whose tier sets both (and which then needs `consumers` and `tiers`, and may
- * not set them itself); every tier named by `consumers` must exist; windows are whole seconds
+ * not set them itself); such a limit may carry a tier table of its own (`tiers:`), which must
+ * name every top-level tier and no other (only consumer limits may); every tier named by
+ * `consumers` must exist; windows are whole seconds
  * of at least 1s (Redis expires counters in whole seconds, and the headers report seconds);
  * slowDown cannot count by consumer. A route's rule has a `key` or names a `sharedLimits` entry
  * (`shared:`), which must exist, supplies key/limit/window/burst (the rule may not set them),
@@ -19,9 +21,10 @@ export function checkRateLimits(root: Rec | undefined, issues: Issues): void {
   const tiers = rec(root?.tiers);
   const consumers = rec(root?.consumers);
   const hasConsumers = Boolean(consumers && tiers);
+  const tierNames = Object.keys(tiers ?? {});
   const sharedLimits = rec(root?.sharedLimits);
   for (const [name, limit] of Object.entries(sharedLimits ?? {}))
-    checkRule(rec(limit), ptr('sharedLimits', name), hasConsumers, issues);
+    checkRule(rec(limit), ptr('sharedLimits', name), hasConsumers, tierNames, issues);
   const routes = Array.isArray(root?.routes) ? (root.routes as unknown[]) : [];
   routes.forEach((route, i) => {
     const raw = rec(route)?.rateLimit;
@@ -34,7 +37,7 @@ export function checkRateLimits(root: Rec | undefined, issues: Issues): void {
       if (r?.shared !== undefined) checkReference(r, at, sharedLimits, named, issues);
       else if (r && r.key === undefined)
         issues.add(at, 'expected a `key` (ip, route, header:<name> or consumer) or `shared: <name>`');
-      else checkRule(r, at, hasConsumers, issues);
+      else checkRule(r, at, hasConsumers, tierNames, issues);
     });
     checkSlowDown(rec(rec(route)?.slowDown), ptr('routes', i, 'slowDown'), issues);
   });
@@ -45,10 +48,16 @@ export function checkRateLimits(root: Rec | undefined, issues: Issues): void {
     if (t.window === undefined) issues.add(ptr('tiers', name), 'expected a `window` such as 1m');
     else checkWindow(t.window, ptr('tiers', name, 'window'), issues);
   }
-  if (consumers) checkConsumerTiers(consumers, Object.keys(tiers ?? {}), issues);
+  if (consumers) checkConsumerTiers(consumers, tierNames, issues);
 }
 
-function checkRule(r: Rec | undefined, at: string, hasConsumers: boolean, issues: Issues): void {
+function checkRule(
+  r: Rec | undefined,
+  at: string,
+  hasConsumers: boolean,
+  tierNames: readonly string[],
+  issues: Issues,
+): void {
   if (!r) return;
   if (r.key === 'consumer') {
     if (!hasConsumers)
@@ -57,11 +66,18 @@ function checkRule(r: Rec | undefined, at: string, hasConsumers: boolean, issues
       if (r[field] !== undefined)
         issues.add(
           `${at}/${field}`,
-          `key: consumer takes ${field} from the consumer's tier; set it under tiers`,
+          `key: consumer takes ${field} from the consumer's tier; set it under tiers (the top-level table, or this limit's own \`tiers:\`)`,
           'key',
         );
+    if (r.tiers !== undefined && hasConsumers) checkRuleTiers(rec(r.tiers), `${at}/tiers`, tierNames, issues);
     return;
   }
+  if (r.tiers !== undefined)
+    issues.add(
+      `${at}/tiers`,
+      `only a key: consumer limit takes a tier table; this one counts by ${typeof r.key === 'string' ? r.key : 'its key'} (set limit and window instead)`,
+      'key',
+    );
   if (r.limit === undefined) issues.add(at, 'expected a `limit` (requests per window)');
   if (r.window === undefined) issues.add(at, 'expected a `window` such as 1m');
   else checkWindow(r.window, `${at}/window`, issues);
@@ -77,7 +93,7 @@ function checkReference(
 ): void {
   const name = r.shared;
   if (typeof name !== 'string') return; // the schema pass reports it
-  for (const field of ['key', 'limit', 'window', 'burst'])
+  for (const field of ['key', 'limit', 'window', 'burst', 'tiers'])
     if (r[field] !== undefined)
       issues.add(
         `${at}/${field}`,
@@ -104,6 +120,40 @@ function checkReference(
     `${at}/shared`,
     `shared limit "${name}" is already named by rateLimit[${index}]${line > 0 ? ` on line ${line}` : ''}; a request would count twice into it (list all the methods on one rule)`,
   );
+}
+
+/**
+ * A limit's own tier table: every name must be a top-level tier (did-you-mean), and every
+ * top-level tier must be there: a consumer whose tier the table left out would otherwise be
+ * counted by nothing here, or by a limit nobody wrote for this rule.
+ */
+function checkRuleTiers(
+  table: Rec | undefined,
+  at: string,
+  tierNames: readonly string[],
+  issues: Issues,
+): void {
+  if (!table) return; // the schema pass reports it
+  const listed = Object.keys(table);
+  for (const name of listed) {
+    if (!tierNames.includes(name)) {
+      const hint = didYouMean(name, tierNames);
+      issues.add(
+        `${at}/${name}`,
+        `unknown tier "${name}"${hint ? `; did you mean "${hint}"?` : ''} (tiers: ${tierNames.join(', ') || 'none'})`,
+        'key',
+      );
+    }
+    const window = rec(table[name])?.window;
+    if (window !== undefined) checkWindow(window, `${at}/${name}/window`, issues);
+  }
+  const missing = tierNames.filter((name) => !listed.includes(name));
+  if (missing.length > 0)
+    issues.add(
+      at,
+      `this tier table leaves out ${missing.map((m) => `"${m}"`).join(', ')}; list every tier (${tierNames.join(', ')}), so no consumer goes without this limit`,
+      'key',
+    );
 }
 
 function checkSlowDown(slow: Rec | undefined, at: string, issues: Issues): void {

@@ -18,7 +18,7 @@ import {
   Tokens,
 } from '../../config/schema-kit';
 import type * as T from '../../config/types';
-import { parseDuration, unwrap } from '../../config/units';
+import { DURATION_PATTERN, parseDuration, unwrap } from '../../config/units';
 
 /** `ip`, `route`, `consumer` or `header:<name>`. */
 export const RATE_LIMIT_KEY_PATTERN = "^(ip|route|consumer|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
@@ -34,6 +34,20 @@ const Key = (def: string | undefined) =>
     ...(def === undefined ? {} : { default: def }),
   });
 
+/** One tier of a rule's own tier table (`tiers:` on a `key: consumer` rule or shared limit). */
+const RuleTierSchema = Obj("This limit's allowance for one tier.", {
+  limit: Type.Integer({ minimum: 1, description: 'Requests per window.' }),
+  window: Type.String({
+    format: 'bw-positive-duration',
+    pattern: DURATION_PATTERN,
+    description: 'Fixed window the limit counts over, such as 1m or 1h.',
+  }),
+  burst: Int(0, undefined, 0, 'Extra requests per window, drawn only when limit is spent.'),
+  upgrade: Opt(
+    Type.String({ description: "Hint in this limit's 429 body for the tier; absent = the tier's own." }),
+  ),
+});
+
 /** What a limit counts and how much: set on the rule itself, or once under `sharedLimits`. */
 const limitFields = {
   limit: Int(1, undefined, undefined, "Requests allowed per window (key: consumer takes the tier's)."),
@@ -43,6 +57,13 @@ const limitFields = {
     undefined,
     D.DEFAULT_RATE_LIMIT.burst,
     'Extra requests per window, drawn only when limit is spent.',
+  ),
+  tiers: Opt(
+    MapOf(
+      NAME_PATTERN,
+      RuleTierSchema,
+      "key: consumer only: this limit's own allowance per tier instead of the top-level tiers (e.g. an hourly limit beside the per-minute one); must name every tier.",
+    ),
   ),
 };
 
@@ -170,17 +191,20 @@ export function parseRateLimitKey(key: string): T.RateLimitKey {
 
 /**
  * A single block or a list → the list of rules; absent → empty (no limit). A rule naming a
- * shared limit takes its key, limit, window and burst from `sharedLimits`, and its methods, mode
- * and headers from there unless it sets its own (checks.ts has made sure the name exists).
+ * shared limit takes its key, limit, window, burst and tiers from `sharedLimits`, and its
+ * methods, mode and headers from there unless it sets its own (checks.ts has made sure the name
+ * exists). A rule's own `tiers` table names every tier (checks.ts); an entry without `upgrade`
+ * takes the top-level tier's.
  */
 export function normalizeRateLimit(
   raw: RawRateLimit | undefined,
   sharedLimits: RawSharedLimits | undefined,
+  tiers: RawTiers | undefined,
 ): T.RateLimitRule[] {
   if (raw === undefined) return [];
   const rules = Array.isArray(raw) ? raw : [raw];
   return rules.map((rule) => {
-    if (rule.shared === undefined) return normalizeRule(rule, undefined);
+    if (rule.shared === undefined) return normalizeRule(rule, undefined, tiers);
     const def = sharedLimits?.[rule.shared];
     if (def === undefined) throw new Error(`unknown shared limit "${rule.shared}"`); // checks.ts reports it
     return normalizeRule(
@@ -191,13 +215,18 @@ export function normalizeRateLimit(
         headers: rule.headers ?? def.headers,
       },
       rule.shared,
+      tiers,
     );
   });
 }
 
 type RawRule = Omit<import('@sinclair/typebox').Static<typeof RateLimitRuleSchema>, 'shared'>;
 
-function normalizeRule(rule: RawRule, shared: string | undefined): T.RateLimitRule {
+function normalizeRule(
+  rule: RawRule,
+  shared: string | undefined,
+  tiers: RawTiers | undefined,
+): T.RateLimitRule {
   return {
     // checks.ts guarantees a key on every rule that names no shared limit.
     key: parseRateLimitKey(rule.key ?? 'ip'),
@@ -209,6 +238,18 @@ function normalizeRule(rule: RawRule, shared: string | undefined): T.RateLimitRu
     mode: rule.mode ?? 'enforce',
     headers: rule.headers ?? 'standard',
     ...(shared === undefined ? {} : { shared }),
+    ...(rule.tiers === undefined
+      ? {}
+      : {
+          tiers: normalizeTiers(
+            Object.fromEntries(
+              Object.entries(rule.tiers).map(([name, tier]) => [
+                name,
+                { ...tier, upgrade: tier.upgrade ?? tiers?.[name]?.upgrade },
+              ]),
+            ),
+          ),
+        }),
   };
 }
 

@@ -10,7 +10,10 @@
  *   the window resets, as GitHub, Twitter and express-rate-limit send it (the standard and
  *   draft fields send the seconds left instead);
  * - `none`: nothing.
- * The values that never change (limit, policy) are rendered once per rule.
+ * A `key: consumer` limit also names the request's tier, in the same family: `X-RateLimit-Tier`
+ * with `legacy` (the name apps that hand-rolled tiers on express-rate-limit's X- headers sent),
+ * `RateLimit-Tier` with `standard` and `draft` (no standard field carries it), none with `none`.
+ * The values that never change (limit, policy, tier) are rendered once per rule.
  */
 import type { RateLimitHeaders } from '../../config/types';
 import type { ReplyHeaders } from '../../pipeline/stage';
@@ -65,6 +68,26 @@ export function compileHeaders(advertised: AdvertisedLimit): HeaderWriter | unde
         headers['x-ratelimit-limit'] = limitText;
         headers['x-ratelimit-remaining'] = String(remaining);
         headers['x-ratelimit-reset'] = String(Math.ceil((Date.now() + msBeforeNext) / 1000));
+      };
+  }
+}
+
+/** Adds the tier name of a consumer limit to a reply's headers. */
+export type TierWriter = (headers: ReplyHeaders) => void;
+
+/** The tier header of one tier of a consumer rule, or undefined when the rule sends no headers. */
+export function compileTierHeader(mode: RateLimitHeaders, tier: string): TierWriter | undefined {
+  switch (mode) {
+    case 'none':
+      return undefined;
+    case 'legacy':
+      return (headers) => {
+        headers['x-ratelimit-tier'] = tier;
+      };
+    case 'standard':
+    case 'draft':
+      return (headers) => {
+        headers['ratelimit-tier'] = tier;
       };
   }
 }

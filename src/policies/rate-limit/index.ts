@@ -9,7 +9,8 @@
  * `rate_limited_total{mode="shadow"}` and logs the first overage of each key per window, but
  * never refuses and sends no headers (clients must not back off from a limit not enforced).
  * Passing answers, the upstream's or an error from below, get the headers of the enforced rule
- * with the least remaining (rules with `headers: none` opt out).
+ * with the least remaining (rules with `headers: none` opt out), and, when an enforced
+ * `key: consumer` rule that sends headers counted the request, the tier's name (headers.ts).
  *
  * Keys: see key.ts (`ip`, `route`, `header:<name>`: a request without the header is counted by
  * client IP as `header-missing:<ip>`) and consumers.ts (`consumer`). Backends: counter.ts.
@@ -65,20 +66,23 @@ function rateLimitStage(
 ): Stage {
   return async function rateLimit(ex, next) {
     let shown: Hit | undefined;
+    // The first enforced consumer limit that tells its headers also tells the tier.
+    let tierOf: Quota | undefined;
     for (const rule of rules) {
       if (rule.methods !== undefined && !rule.methods.has(ex.req.method ?? '')) continue;
       const hit = await take(rule, ex);
       if (rule.shadow) {
         if (!hit.allowed) overShadowLimit(ex, rule, hit, route, events, log);
-      } else if (!hit.allowed) {
-        return refuse(ex, hit, route, events);
-      } else if (hit.quota.writeHeaders && (shown === undefined || hit.remaining < shown.remaining)) {
-        shown = hit;
+        continue;
       }
+      if (tierOf === undefined && hit.quota.writeTier) tierOf = hit.quota;
+      if (!hit.allowed) return refuse(ex, hit, tierOf, route, events);
+      if (hit.quota.writeHeaders && (shown === undefined || hit.remaining < shown.remaining)) shown = hit;
     }
     const reply = await settle(next, ex);
     if (shown)
       shown.quota.writeHeaders!(reply.headers, shown.remaining, shown.resetSeconds, shown.msBeforeNext);
+    tierOf?.writeTier!(reply.headers);
     return reply;
   };
 }
@@ -96,13 +100,20 @@ async function take(rule: Rule, ex: Exchange): Promise<Hit> {
   };
 }
 
-function refuse(ex: Exchange, hit: Hit, route: string, events: GatewayEvents): Reply {
+function refuse(
+  ex: Exchange,
+  hit: Hit,
+  tierOf: Quota | undefined,
+  route: string,
+  events: GatewayEvents,
+): Reply {
   events.rateLimited(route, hit.quota.tier, 'enforce');
   const retryAfterSeconds = Math.max(1, hit.resetSeconds);
   const reply = errorReply(ex, new RateLimitedError(retryAfterSeconds, hit.quota.details));
   // Overrides a shadow rule's reason set earlier in this request: the refusal is what shaped it.
   ex.reason = 'rate_limited';
   hit.quota.writeHeaders?.(reply.headers, 0, retryAfterSeconds, hit.msBeforeNext);
+  tierOf?.writeTier!(reply.headers);
   return reply;
 }
 

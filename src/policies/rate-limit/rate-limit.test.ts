@@ -398,6 +398,124 @@ tiers:
       expect(reply.headers['ratelimit-limit']).toBe('4');
       expect(reply.headers['ratelimit-remaining']).toBe('3');
     });
+
+    const pro = { headers: { 'x-api-key': 'pro-key' } };
+    const free = { headers: { 'x-api-key': 'free-key' } };
+
+    it("a rule's own tier table: an hourly allowance per tier beside the per-minute one, each counted on its own", async () => {
+      const config = configOf(
+        `    rateLimit:
+      - { key: consumer }
+      - key: consumer
+        tiers:
+          anon: { limit: 5, window: 1h }
+          free: { limit: 1, window: 1h, upgrade: "Hourly cap: upgrade to pro" }
+          pro: { limit: 2, window: 1h }`,
+        top,
+      );
+      expect(config.routes[0]!.rateLimit[1]!.tiers).toEqual({
+        anon: {
+          name: 'anon',
+          limit: 5,
+          windowMs: 3_600_000,
+          burst: 0,
+          upgrade: 'https://example.com/pricing',
+        },
+        free: {
+          name: 'free',
+          limit: 1,
+          windowMs: 3_600_000,
+          burst: 0,
+          upgrade: 'Hourly cap: upgrade to pro',
+        },
+        pro: { name: 'pro', limit: 2, windowMs: 3_600_000, burst: 0, upgrade: undefined },
+      });
+      const { stage, limited } = build(config);
+      const next = upstream();
+      // pro: 4 a minute, but 2 an hour; the headers tell the tighter (hourly) one.
+      const second = await (async () => {
+        await stage(exchange(pro), next);
+        return stage(exchange(pro), next);
+      })();
+      expect(second.headers['ratelimit-limit']).toBe('2');
+      expect(second.headers['ratelimit-remaining']).toBe('0');
+      expect(second.headers['ratelimit-policy']).toBe('2;w=3600');
+      const proRefused = await stage(exchange(pro), next);
+      expect(proRefused.status).toBe(429);
+      expect(Number(proRefused.headers['retry-after'])).toBeGreaterThan(60);
+      expect(bodyOf(proRefused)).toMatchObject({ tier: 'pro', retryAfter: expect.any(Number) });
+      expect('upgrade' in bodyOf(proRefused)).toBe(false);
+      // free: 2 a minute, but 1 an hour, with the table's own upgrade text.
+      expect(await statuses(stage, 1, free)).toEqual([200]);
+      const freeRefused = await stage(exchange(free), next);
+      expect(bodyOf(freeRefused)).toMatchObject({ tier: 'free', upgrade: 'Hourly cap: upgrade to pro' });
+      // anon (no key): the per-minute limit of 1 is the tighter one here.
+      expect(await statuses(stage, 2)).toEqual([200, 429]);
+      expect(next.calls).toBe(2); // the two pro requests that passed; the refusals never went on
+      expect(limited.map((l) => l.tier)).toEqual(['pro', 'free', 'anon']);
+    });
+
+    it('a tier table entry without upgrade takes the top-level tier’s; its limit replaces the tier’s', async () => {
+      const { stage } = build(
+        configOf(
+          '    rateLimit: { key: consumer, tiers: { anon: { limit: 2, window: 1h }, free: { limit: 1, window: 1h }, pro: { limit: 1, window: 1h } } }',
+          top,
+        ),
+      );
+      expect(await statuses(stage, 3)).toEqual([200, 200, 429]);
+      expect(bodyOf(await stage(exchange(), upstream()))).toMatchObject({
+        tier: 'anon',
+        upgrade: 'https://example.com/pricing',
+      });
+      expect(await statuses(stage, 2, pro)).toEqual([200, 429]);
+    });
+
+    it.each([
+      ['legacy', 'x-ratelimit-tier'],
+      ['standard', 'ratelimit-tier'],
+      ['draft', 'ratelimit-tier'],
+    ])('headers: %s names the tier in %s, on passing answers and the 429', async (mode, header) => {
+      const { stage } = build(configOf(`    rateLimit: { key: consumer, headers: ${mode} }`, top));
+      const next = upstream();
+      const passed = await stage(exchange(free), next);
+      expect(passed.headers[header]).toBe('free');
+      await stage(exchange(free), next);
+      const refused = await stage(exchange(free), next);
+      expect(refused.status).toBe(429);
+      expect(refused.headers[header]).toBe('free');
+      // Without a known key: the default tier's name.
+      expect((await stage(exchange(), next)).headers[header]).toBe('anon');
+      const other = header === 'x-ratelimit-tier' ? 'ratelimit-tier' : 'x-ratelimit-tier';
+      expect(passed.headers[other]).toBeUndefined();
+    });
+
+    it('no tier header with headers: none or in shadow mode; beside a rule of another key, the consumer rule names it', async () => {
+      for (const rule of [
+        '{ key: consumer, headers: none }',
+        '{ key: consumer, mode: shadow, headers: legacy }',
+      ]) {
+        const reply = await build(configOf(`    rateLimit: ${rule}`, top)).stage(exchange(pro), upstream());
+        expect(reply.status).toBe(200);
+        expect(Object.keys(reply.headers).filter((h) => h.includes('ratelimit'))).toEqual([]);
+      }
+      const { stage } = build(
+        configOf(
+          `    rateLimit:
+      - { key: consumer, headers: legacy }
+      - { key: ip, limit: 1, window: 1m }`,
+          top,
+        ),
+      );
+      const next = upstream();
+      // The ip rule has the least remaining, so its fields are shown; the tier is still told.
+      const passed = await stage(exchange(pro), next);
+      expect(passed.headers['ratelimit-remaining']).toBe('0');
+      expect(passed.headers['x-ratelimit-remaining']).toBeUndefined();
+      expect(passed.headers['x-ratelimit-tier']).toBe('pro');
+      const refused = await stage(exchange(pro), next);
+      expect(refused.status).toBe(429);
+      expect(refused.headers['x-ratelimit-tier']).toBe('pro');
+    });
   });
 
   describe('across a rebuild (reload)', () => {
@@ -547,6 +665,40 @@ tiers:
     expect(bodyOf(refused)).toMatchObject({ tier: 'anon' });
   });
 
+  it('a shared consumer limit with its own tier table: one hourly count per key across routes', async () => {
+    const config = twoRoutes(
+      '      - { shared: api }\n      - { shared: hourly }',
+      '      - { shared: hourly, headers: legacy }',
+      `  api: { key: consumer }
+  hourly: { key: consumer, tiers: { anon: { limit: 1, window: 1h }, pro: { limit: 3, window: 1h } } }`,
+      `consumers:
+  keys: { "sha256:${sha256('pro-key')}": pro }
+  defaultTier: anon
+tiers:
+  anon: { limit: 1, window: 1m, upgrade: "https://example.com/pricing" }
+  pro: { limit: 10, window: 1m }`,
+    );
+    expect(config.routes[1]!.rateLimit[0]).toMatchObject({
+      shared: 'hourly',
+      headers: 'legacy',
+      tiers: { pro: { limit: 3, windowMs: 3_600_000 } },
+    });
+    const { a, b } = buildBoth(config);
+    const pro = { headers: { 'x-api-key': 'pro-key' } };
+    expect(await statuses(a, 2, pro)).toEqual([200, 200]);
+    const last = await b(exchange(pro), upstream());
+    expect(last.headers['x-ratelimit-limit']).toBe('3');
+    expect(last.headers['x-ratelimit-remaining']).toBe('0');
+    expect(last.headers['x-ratelimit-tier']).toBe('pro');
+    expect(await statuses(a, 1, pro)).toEqual([429]);
+    // No key: the default tier's hourly 1, per client address.
+    expect((await b(exchange(), upstream())).status).toBe(200);
+    expect(bodyOf(await b(exchange(), upstream()))).toMatchObject({
+      tier: 'anon',
+      upgrade: 'https://example.com/pricing',
+    });
+  });
+
   it('a route’s own rule with the same settings still counts on its own', async () => {
     const { a, b } = buildBoth(
       twoRoutes('      - { shared: global }', '      - { key: ip, limit: 3, window: 1m }', global),
@@ -687,6 +839,66 @@ describe('rate-limit config checks', () => {
       expect(message).toContain('sharedLimits.b: missing required key "key"');
       expect(message).toContain('sharedLimits.c.key: key: consumer needs a top-level `consumers` block');
       expect(message).toContain('sharedLimits.d.shared: unknown key "shared"');
+    });
+  });
+
+  describe("a limit's own tier table", () => {
+    const top = `consumers: { defaultTier: free }
+tiers:
+  free: { limit: 20, window: 1m }
+  pro: { limit: 100, window: 1m }
+  enterprise: { limit: 500, window: 1m }`;
+
+    it('names only known tiers (did-you-mean) and every one of them, at file:line:col', () => {
+      const message = invalid(
+        `    rateLimit:
+      - { key: consumer }
+      - key: consumer
+        tiers:
+          free: { limit: 10, window: 1h }
+          prp: { limit: 100, window: 1h }`,
+        top,
+      );
+      expect(message).toContain(
+        'test.yaml:13:11: routes[0].rateLimit[1].tiers.prp: unknown tier "prp"; did you mean "pro"? (tiers: free, pro, enterprise)',
+      );
+      expect(message).toContain(
+        'test.yaml:11:9: routes[0].rateLimit[1].tiers: this tier table leaves out "pro", "enterprise"; list every tier (free, pro, enterprise), so no consumer goes without this limit',
+      );
+    });
+
+    it('is checked in sharedLimits too: whole-second windows, a limit and window per tier', () => {
+      const message = invalid(
+        '    rateLimit: { shared: hourly }',
+        `${top}
+sharedLimits:
+  hourly:
+    key: consumer
+    tiers:
+      free: { limit: 10, window: 1500ms }
+      pro: { window: 1h }
+      enterprise: { limit: 1000 }`,
+      );
+      expect(message).toContain('sharedLimits.hourly.tiers.free.window: expected a whole number of seconds');
+      expect(message).toContain('sharedLimits.hourly.tiers.pro: missing required key "limit"');
+      expect(message).toContain('sharedLimits.hourly.tiers.enterprise: missing required key "window"');
+    });
+
+    it('only on key: consumer, and not on a rule naming a shared limit', () => {
+      const table =
+        '{ free: { limit: 1, window: 1h }, pro: { limit: 1, window: 1h }, enterprise: { limit: 1, window: 1h } }';
+      expect(invalid(`    rateLimit: { key: ip, limit: 5, window: 1m, tiers: ${table} }`, top)).toContain(
+        'test.yaml:8:49: routes[0].rateLimit.tiers: only a key: consumer limit takes a tier table; this one counts by ip (set limit and window instead)',
+      );
+      expect(
+        invalid(
+          `    rateLimit: { shared: api, tiers: ${table} }`,
+          `${top}\nsharedLimits: { api: { key: consumer } }`,
+        ),
+      ).toContain(
+        'routes[0].rateLimit.tiers: a rule with shared: api takes tiers from sharedLimits.api; set it there',
+      );
+      expect(invalid(`    rateLimit: { key: consumer, tiers: ${table} }`, top)).toBe('valid');
     });
   });
 

@@ -2,7 +2,9 @@
  * @module policies/rate-limit/rules
  * Turns a route's `rateLimit` rules into what the stage runs per request: for each rule its
  * method filter, its mode, and how a request finds its quota (counter + settings) and key. A
- * `key: consumer` rule holds one quota per tier and picks one per request (consumers.ts).
+ * `key: consumer` rule holds one quota per tier and picks one per request (consumers.ts): the
+ * top-level tiers' limits, or the rule's own tier table (`tiers:`, e.g. an hourly allowance per
+ * tier beside the per-minute one); either way one counter per rule, tier and key.
  *
  * A rule naming a `sharedLimits` entry (`shared: <name>`) counts into the counter of that name,
  * `shared:<name>:<key kind>`, whichever route it is on: the state store hands every route of a
@@ -18,7 +20,7 @@ import type { Exchange } from '../../pipeline/exchange';
 import type { StageContext } from '../../pipeline/stage';
 import { ConsumerResolver, type Resolved } from './consumers';
 import { keepCounter, windowSeconds, type Counter, type CounterDeps } from './counter';
-import { compileHeaders, type HeaderWriter } from './headers';
+import { compileHeaders, compileTierHeader, type HeaderWriter, type TierWriter } from './headers';
 import { compileKey, keyLabel } from './key';
 
 /** One counter and everything about it that does not change per request. */
@@ -32,6 +34,8 @@ export interface Quota {
   /** Extra public fields of this quota's 429 body (tier, upgrade), consumer rules only. */
   readonly details: Readonly<Record<string, unknown>> | undefined;
   readonly writeHeaders: HeaderWriter | undefined;
+  /** Adds the tier name (X-RateLimit-Tier or RateLimit-Tier); consumer rules that send headers only. */
+  readonly writeTier: TierWriter | undefined;
 }
 
 /** One rule of a route, ready to run. */
@@ -93,7 +97,9 @@ function consumerResolver(
   name: string,
   env: RuleEnv,
 ): ConsumerResolver<Quota> {
-  const { consumers, tiers } = env;
+  const { consumers } = env;
+  // A rule's own table names every tier (checks.ts), so it stands in for the top-level one.
+  const tiers = rule.tiers ?? env.tiers;
   const fallback = consumers && tiers[consumers.defaultTier];
   // checks.ts guarantees both; a config that skipped validation is a bug worth failing the build.
   if (!consumers || !fallback)
@@ -129,5 +135,6 @@ function makeQuota(
         tier.upgrade === undefined ? { tier: tier.name } : { tier: tier.name, upgrade: tier.upgrade },
       ),
     writeHeaders: compileHeaders(advertised),
+    writeTier: tier && compileTierHeader(rule.headers, tier.name),
   };
 }
