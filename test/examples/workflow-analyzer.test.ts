@@ -78,8 +78,9 @@ describe('recipe: workflow analyzer (Express + Redis) behind config/examples/wor
     redis = undefined;
   });
 
-  const boot = async (extra: NodeJS.ProcessEnv = {}) => {
-    const gw = await startGateway(EXAMPLE, {
+  /** The shipped file (or `text`, a variant of it) on loopback, in front of the stand-in app. */
+  const boot = async (extra: NodeJS.ProcessEnv = {}, text = EXAMPLE) => {
+    const gw = await startGateway(text, {
       BREAKWATER_LISTEN: '127.0.0.1:0',
       BREAKWATER_ADMIN_LISTEN: '127.0.0.1:0',
       BREAKWATER_ADMIN_TOKEN: TOKEN,
@@ -109,6 +110,26 @@ describe('recipe: workflow analyzer (Express + Redis) behind config/examples/wor
     await Promise.all(Array.from({ length: Math.min(8, count) }, worker));
     return statuses;
   };
+
+  /** Posts `count` distinct workflows for analysis, 8 at a time; returns the statuses in order. */
+  const analyses = async (gw: TestGateway, count: number, headers: Record<string, string>) => {
+    const statuses: number[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        const i = next++;
+        statuses[i] = (await analyse(gw, headers, i)).status;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, count) }, worker));
+    return statuses;
+  };
+  const analyse = (gw: TestGateway, headers: Record<string, string>, n = 0) =>
+    call(`${gw.url}/api/analysis`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ nodes: [{ type: 'slack.trigger' }, { type: `step-${n}` }] }),
+    });
 
   it('rate-limit tiers by subscription, keys stored hashed: free 20/min, pro 100/min, enterprise 500/min', async () => {
     const gw = await boot();
@@ -159,9 +180,95 @@ describe('recipe: workflow analyzer (Express + Redis) behind config/examples/wor
     }
   });
 
-  it.todo('expensive analysis by tier: free 10/h, pro 100/h, enterprise 1,000/h on the analysis route');
+  it('expensive analysis by tier: free 10/h, pro 100/h, enterprise 1,000/h on the analysis route', async () => {
+    const gw = await boot();
+    // free: 10 analyses an hour, though the plan allows 20 requests a minute.
+    expect(await analyses(gw, 9, key('free'))).toEqual(Array(9).fill(201));
+    const tenth = await analyse(gw, key('free'), 9);
+    expect(tenth.status).toBe(201);
+    // The headers tell the tighter limit: the hour's 10, spent, ending about an hour from now.
+    expect(tenth.headers['x-ratelimit-limit']).toBe('10');
+    expect(tenth.headers['x-ratelimit-remaining']).toBe('0');
+    expect(Number(tenth.headers['x-ratelimit-reset'])).toBeGreaterThan(Date.now() / 1000 + 3500);
+    const eleventh = await analyse(gw, key('free'), 10);
+    expect(eleventh.status).toBe(429);
+    const retryAfter = Number(eleventh.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(3500);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    expect(eleventh.json()).toEqual({
+      error: {
+        code: 'RATE_LIMITED',
+        message: expect.any(String),
+        requestId: eleventh.headers['x-request-id'],
+        retryAfter,
+        tier: 'free',
+        upgrade: `Upgrade to Pro: ${CHECKOUT}?plan=pro`,
+      },
+    });
+    expect(app.hitsOf('POST /api/analysis')).toBe(10);
+    // The hour caps analyses only: the plan's minute still has 20 - 11 requests for the rest.
+    const workflows = await call(`${gw.url}/api/workflows`, { headers: key('free') });
+    expect(workflows.status).toBe(200);
+    expect(workflows.headers['x-ratelimit-limit']).toBe('20');
+    expect(workflows.headers['x-ratelimit-remaining']).toBe('8');
 
-  it.todo('X-RateLimit-Tier on every answer of a limited route');
+    // pro and enterprise have 100 and 500 a minute, so their plan's minute would refuse before the
+    // hour runs out within a test. The same file with the per-minute limits lifted (the hourly
+    // table untouched) shows their hourly caps by real counts: 100 and 1,000, then a 429.
+    const lifted = EXAMPLE.replace(
+      'pro: { limit: 100, window: 1m',
+      'pro: { limit: 100000, window: 1m',
+    ).replace('enterprise: { limit: 500, window: 1m }', 'enterprise: { limit: 100000, window: 1m }');
+    expect(lifted.match(/limit: 100000, window: 1m/g)).toHaveLength(2);
+    expect(lifted).toContain('pro: { limit: 100, window: 1h }');
+    const unlimited = await boot({}, lifted);
+    for (const [tier, limit] of [
+      ['pro', 100],
+      ['enterprise', 1000],
+    ] as const) {
+      expect(await analyses(unlimited, limit, key(tier))).toEqual(Array(limit).fill(201));
+      const refused = await analyse(unlimited, key(tier), limit);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(3500);
+      expect(refused.headers['x-ratelimit-limit']).toBe(String(limit));
+      expect(refused.json<{ error: { tier: string } }>().error.tier).toBe(tier);
+    }
+    expect(app.hitsOf('POST /api/analysis')).toBe(10 + 100 + 1000);
+  });
+
+  it('X-RateLimit-Tier on every answer of a limited route', async () => {
+    const gw = await boot();
+    const identities: [string, Record<string, string>][] = [
+      ['free', key('free')],
+      ['pro', key('pro')],
+      ['enterprise', key('enterprise')],
+      ['free', {}], // no key: the default tier
+      ['free', { 'x-api-key': 'made-up-key', 'x-forwarded-for': '198.51.100.7' }],
+    ];
+    for (const [tier, headers] of identities) {
+      const answers = [
+        await analyse(gw, headers),
+        await call(`${gw.url}/api/analysis/0000000000000000`, { headers }), // the app's 404
+        await call(`${gw.url}/api/templates`, { headers }),
+        await call(`${gw.url}/api/integrations`, { headers }),
+        await call(`${gw.url}/api/stats`, { headers }),
+        await call(`${gw.url}/api/workflows`, { headers }),
+      ];
+      expect(answers.map((a) => a.status)).toEqual([201, 404, 200, 200, 200, 200]);
+      expect(answers.map((a) => a.headers['x-ratelimit-tier'])).toEqual(Array(6).fill(tier));
+      // Only the X- form, as the app sent it (headers: legacy).
+      expect(answers.some((a) => a.headers['ratelimit-tier'] !== undefined)).toBe(false);
+    }
+    // Answers from the cache carry it too (the limit sits in front of the cache).
+    const hit = await call(`${gw.url}/api/templates`, { headers: key('pro') });
+    expect(hit.headers['cache-status']).toMatch(/^breakwater; hit;/);
+    expect(hit.headers['x-ratelimit-tier']).toBe('pro');
+    // And the 429: the free key has spent 6 of its 20 a minute above.
+    expect(await burst(`${gw.url}/api/workflows`, 14, key('free'))).toEqual(Array(14).fill(200));
+    const refused = await call(`${gw.url}/api/workflows`, { headers: key('free') });
+    expect(refused.status).toBe(429);
+    expect(refused.headers['x-ratelimit-tier']).toBe('free');
+  });
 
   it('a 429 that says "upgrade to Pro" and gives the checkout URL', async () => {
     const gw = await boot();
@@ -276,6 +383,11 @@ describe('recipe: workflow analyzer (Express + Redis) behind config/examples/wor
     expect(gzipped.body.equals(gzipSync(identity.body, { level: 6 }))).toBe(true);
     expect(gzipped.body.equals(gzipSync(identity.body, { level: 1 }))).toBe(false);
     expect(gzipped.body.equals(gzipSync(identity.body, { level: 9 }))).toBe(false);
+    // The level is the file's `level: 6`: the same file at level 1 sends level-1 bytes.
+    expect(EXAMPLE).toContain('compression: { minSize: 1kb, level: 6 }');
+    const fast = await boot({}, EXAMPLE.replace('minSize: 1kb, level: 6', 'minSize: 1kb, level: 1'));
+    const fastGzip = await call(`${fast.url}/api/templates`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(fastGzip.body.equals(gzipSync(identity.body, { level: 1 }))).toBe(true);
     // Under 1 KB: sent as is.
     const small = await call(`${gw.url}/api/stats`, { headers: { 'accept-encoding': 'gzip' } });
     expect(small.status).toBe(200);
