@@ -57,8 +57,20 @@ export class LineSink {
   /** Starts writing what is held; one write in flight at a time keeps lines in order. */
   flush(): void {
     this.seal();
+    this.writeNext();
+  }
+
+  /**
+   * Writes the next sealed batch, if no write is in flight. A finished write goes on with the
+   * batches already sealed but leaves the lines that came in meanwhile for the next flush (timer
+   * or BATCH_BYTES): sealing them at once turned a fast sink (/dev/null, a pipe with a quick
+   * reader) into one write per handful of lines, ~4 µs per request at 4k req/s. At the end, the
+   * rest is sealed and written too.
+   */
+  private writeNext(): void {
     if (this.dead) return this.ended();
     if (this.inflight !== undefined) return;
+    if (this.backlog.length === 0 && this.ending !== undefined) this.seal();
     const batch = this.backlog.shift();
     if (batch === undefined) return this.ended();
     this.backlogBytes -= batch.data.length;
@@ -73,7 +85,7 @@ export class LineSink {
       }
       if (err) this.failed(batch, err);
       else if (written < batch.data.length) this.requeue(batch, written);
-      this.flush();
+      this.writeNext();
     });
   }
 
