@@ -83,19 +83,23 @@ const MEMO_LIMIT = 256;
 const responseMemo = new Map<string, ResponseDirectives>();
 const requestMemo = new Map<string, RequestDirectives>();
 
-function memoized<T>(memo: Map<string, T>, value: string | string[], parse: () => T): T {
-  if (typeof value !== 'string') return parse();
+function memoized<T>(
+  memo: Map<string, T>,
+  value: string | string[],
+  parse: (value: string | string[]) => T,
+): T {
+  if (typeof value !== 'string') return parse(value);
   let parsed = memo.get(value);
   if (parsed === undefined) {
     if (memo.size >= MEMO_LIMIT) memo.clear();
-    memo.set(value, (parsed = Object.freeze(parse())));
+    memo.set(value, (parsed = Object.freeze(parse(value))));
   }
   return parsed;
 }
 
 export function parseResponseDirectives(value: string | string[] | undefined): ResponseDirectives {
   if (value === undefined) return NO_RESPONSE_DIRECTIVES;
-  return memoized(responseMemo, value, () => responseDirectives(value));
+  return memoized(responseMemo, value, responseDirectives);
 }
 
 const NO_RESPONSE_DIRECTIVES: ResponseDirectives = Object.freeze(responseDirectives(undefined));
@@ -118,7 +122,7 @@ function responseDirectives(value: string | string[] | undefined): ResponseDirec
 
 export function parseRequestDirectives(value: string | string[] | undefined): RequestDirectives {
   if (value === undefined) return NO_REQUEST_DIRECTIVES;
-  return memoized(requestMemo, value, () => requestDirectives(value));
+  return memoized(requestMemo, value, requestDirectives);
 }
 
 function requestDirectives(value: string | string[]): RequestDirectives {
