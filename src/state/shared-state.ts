@@ -36,6 +36,10 @@ export class SharedState {
       maxRetriesPerRequest: 0,
       commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
       connectTimeout: 1000,
+      // After disconnect() ioredis waits this long for the stream's 'close' before destroying it,
+      // on a timer that nothing clears when the stream had already closed (Redis down): the
+      // default 2 s held a drained gateway's exit that long.
+      disconnectTimeout: 200,
       lazyConnect: false,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), MAX_RECONNECT_DELAY_MS),
     };
@@ -72,11 +76,16 @@ export class SharedState {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
+    // QUIT (flushes pending replies) only on a live connection; otherwise just drop it.
+    if (this.client.status === 'ready') {
+      try {
+        await this.client.quit();
+        return;
+      } catch {
+        // fall through: drop the connection
+      }
     }
+    this.client.disconnect();
   }
 
   private set(up: boolean): void {
