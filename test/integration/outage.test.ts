@@ -105,7 +105,10 @@ routes:
     expect(rate(guarded)).toBeLessThan(0.01);
     expect(guarded.degraded).toBeGreaterThan(0);
     expect(guarded.ok).toBeGreaterThan(0);
-    // The breaker keeps most of the protected route's traffic off the dying upstream.
-    expect(hitsDuringOutage.protected).toBeLessThan(hitsDuringOutage.plain / 2);
+    // The breaker keeps most of the protected route's traffic off the dying upstream: fewer
+    // upstream hits than half its own requests in the outage (without it, every request would
+    // hit it, twice with the retry). Compared with its own requests, not with the plain route's
+    // hits: those fall with machine load while the breaker's trials do not.
+    expect(hitsDuringOutage.protected).toBeLessThan(guarded.duringOutage / 2);
   }, 20_000);
 });
