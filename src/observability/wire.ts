@@ -3,12 +3,12 @@
  * Implements the event interfaces the request path calls with prom-client metrics. Label
  * children are cached per label set; the per-request counters and the in-flight gauge are plain
  * numbers pushed into prom-client when metrics are collected, so a request pays no label hash
- * for them (the histograms still observe directly). The same events feed the live per-route
+ * for them; the duration histograms (observability/labelled-histogram) keep their own series per
+ * label value and observe without hashing. The same events feed the live per-route
  * stats (observability/stats.ts) and the state-change log lines (observability/state-log.ts).
  * After a reload, `retire` forgets the children of routes and upstreams that are gone.
  */
 import type { Counter, Gauge } from 'prom-client';
-import type { HistogramSeries } from './labelled-histogram';
 import type { BreakerState, CacheResult, GatewayEvents, RequestEvents, TargetChangeSource } from './events';
 import type { GatewayMetrics, Outcome } from './metrics';
 import type { LiveNames } from './prune';
@@ -111,11 +111,7 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
     (route, result) => this.metrics.cacheRequests.labels(route, result),
     this.allCounts,
   );
-  private readonly durations = new Map<string, HistogramSeries>();
-  private readonly upstreamDurations = new Map<string, HistogramSeries>();
   private readonly inflight = new Map<string, InflightCount>();
-  private readonly requestDurationOf = (route: string) => this.metrics.requestDuration.labels(route);
-  private readonly upstreamDurationOf = (upstream: string) => this.metrics.upstreamDuration.labels(upstream);
 
   private readonly stats: RequestStats | undefined;
   private readonly states: StateListener | undefined;
@@ -140,7 +136,7 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
     }
     const labelMethod = KNOWN_METHODS.has(method) ? method : 'OTHER';
     this.requestCounts.add(route, labelMethod, status);
-    cached(this.durations, route, this.requestDurationOf).observe(seconds);
+    this.metrics.requestDuration.labels(route).observe(seconds);
   }
 
   slowRequest(route: string): void {
@@ -155,7 +151,7 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
 
   attemptDone(upstream: string, target: string, outcome: Outcome, seconds: number): void {
     this.attemptCounts.add(upstream, target, outcome);
-    cached(this.upstreamDurations, upstream, this.upstreamDurationOf).observe(seconds);
+    this.metrics.upstreamDuration.labels(upstream).observe(seconds);
   }
 
   retry(route: string, reason: string): void {
@@ -270,9 +266,6 @@ export class MetricsWiring implements GatewayEvents, RequestEvents {
       ...this.cacheCounts.counts(),
       ...this.slowCounts.counts(),
     );
-    for (const route of this.durations.keys()) if (!routeLive(route)) this.durations.delete(route);
-    for (const upstream of this.upstreamDurations.keys())
-      if (!live.upstreams.has(upstream)) this.upstreamDurations.delete(upstream);
     let busy = 0;
     for (const [route, count] of this.inflight) {
       if (routeLive(route)) continue;
