@@ -12,9 +12,8 @@
  * the gateway sends (`X-Request-Id`) and puts it in its answers' `requestId`, as its log lines
  * would.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serve } from './serve';
 
 export interface AirlineSwitches {
   dbError: boolean;
@@ -47,8 +46,7 @@ export async function startAirlineBackend(): Promise<AirlineBackend> {
   const switches: AirlineSwitches = { dbError: false };
   const seen: SeenAirlineRequest[] = [];
   const bookings = new Map<string, { id: string; flightId: string; passengers: string[] }>();
-  const sockets = new Set<Socket>();
-  const server = createServer((req, res) => {
+  const { url, close } = await serve((req, res) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -61,22 +59,11 @@ export async function startAirlineBackend(): Promise<AirlineBackend> {
       }
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     switches,
     seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 

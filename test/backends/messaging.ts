@@ -17,9 +17,8 @@
  * `/api` answer waits that long first), `exportMs` (the report takes that long).
  * Like Express, every answer carries `X-Powered-By: Express`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serve } from './serve';
 
 export interface MessagingSwitches {
   /** The AMQP connection is gone: publishes fail with a 500 carrying the stack; ready is 503. */
@@ -167,25 +166,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Starts the stand-in on 127.0.0.1:0. */
 export async function startMessagingBackend(): Promise<MessagingBackend> {
   const app = new MessagingApp();
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => void app.handle(req, res));
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await serve((req, res) => void app.handle(req, res));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     switches: app.switches,
     seen: app.seen,
     headers: app.headers,
     hitsOf: (methodAndPath) => app.seen.filter((s) => s === methodAndPath).length,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

@@ -13,9 +13,8 @@
  * Blue and green are two instances of the same app on one shared database (`createPaymentsDb`);
  * every answer says which one served it (`x-app-color` and `color` in JSON bodies).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serve } from './serve';
 
 /** The shared database both colours talk to. */
 export interface PaymentsDb {
@@ -84,8 +83,7 @@ export async function startPaymentsBackend(
   const db = options.db ?? createPaymentsDb();
   const switches: PaymentsSwitches = { createError: false, delayMs: 0 };
   const seen: SeenPaymentsRequest[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((req, res) => {
+  const { url, close } = await serve((req, res) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -96,25 +94,14 @@ export async function startPaymentsBackend(
       else answer();
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     color,
     db,
     switches,
     seen,
     apiHits: () => seen.filter((r) => r.url.startsWith('/api/')).length,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 

@@ -21,9 +21,8 @@
  *   answer), `slowMs`.
  * Every app answer carries `X-Powered-By: Express`, like Express.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serve, type Running } from './serve';
 
 export interface AppSwitches {
   /** Prisma cannot reach PostgreSQL: database-backed endpoints answer 500 with the stack. */
@@ -281,33 +280,6 @@ class Api {
 }
 
 // ---- servers ---------------------------------------------------------------------------------
-
-interface Running {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-async function serve(
-  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
-): Promise<Running> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => void handler(req, res));
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 function recorded(url: string, source: { seen: string[]; headers: IncomingMessage['headers'][] }): Recorded {
   return {

@@ -19,9 +19,8 @@
  * Like Express, every answer carries `X-Powered-By: Express`.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serve } from './serve';
 
 export interface AnalyzerSwitches {
   /** Every /api answer is a 500 (the app's Redis or its analysis engine is broken). */
@@ -141,24 +140,12 @@ function ownerOf(req: IncomingMessage): string {
 /** Starts the stand-in on 127.0.0.1:0. */
 export async function startAnalyzerBackend(): Promise<AnalyzerBackend> {
   const app = new AnalyzerApp();
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => void app.handle(req, res));
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await serve((req, res) => void app.handle(req, res));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     switches: app.switches,
     seen: app.seen,
     hitsOf: (methodAndPath) => app.seen.filter((s) => s === methodAndPath).length,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

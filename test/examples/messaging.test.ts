@@ -17,38 +17,12 @@ import { startMessagingBackend, type MessagingBackend } from '../backends/messag
 import { runCli, startCli, writeTemp } from '../helpers/cli';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { waitFor } from '../helpers/wait';
+import { call, seriesValue } from './recipe-helpers';
 
 const FILE = join(__dirname, '..', '..', 'config', 'examples', 'messaging.yaml');
 const EXAMPLE = readFileSync(FILE, 'utf8');
 const TOKEN = 'recipe-admin-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json<T = Record<string, unknown>>(): T;
-}
-
-async function call(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<Answer> {
-  const res = await request(url, {
-    method: (options.method ?? 'GET') as 'GET',
-    headers: options.headers,
-    body: options.body,
-  });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
-}
-
-/** The value of one series in Prometheus text (undefined when absent). */
-function metric(text: string, name: string, labels = ''): number | undefined {
-  const prefix = labels ? `${name}{${labels}} ` : `${name} `;
-  const line = text.split('\n').find((l) => l.startsWith(prefix));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 function envFor(app: MessagingBackend, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
@@ -234,7 +208,7 @@ describe('recipe: messaging backend (Express + RabbitMQ) behind config/examples/
     await waitFor(() => gw!.accessLines().length === 1, 'the access line');
     expect(gw!.accessLines()[0]).toMatchObject({ status: 500, reason: 'error_masked' });
     const metrics = (await call(`${gw!.adminUrl}/metrics`)).text;
-    expect(metric(metrics, 'breakwater_errors_masked_total', 'route="api"')).toBe(1);
+    expect(seriesValue(metrics, 'breakwater_errors_masked_total', 'route="api"')).toBe(1);
     // Answers that are not 5xx pass untouched.
     const notFound = await call(`${gw!.url}/api/unknown`);
     expect(notFound.status).toBe(404);
@@ -259,7 +233,7 @@ describe('recipe: messaging backend (Express + RabbitMQ) behind config/examples/
     }
     const slowCount = lines.filter((l) => l.slow === true).length;
     const metrics = (await call(`${gw!.adminUrl}/metrics`)).text;
-    expect(metric(metrics, 'breakwater_slow_requests_total', 'route="api"')).toBe(slowCount);
+    expect(seriesValue(metrics, 'breakwater_slow_requests_total', 'route="api"')).toBe(slowCount);
     const stats = (await admin('/admin/stats')).json<{
       routes: { route: string; windows: Record<string, { requests: number; slow: number }> }[];
     }>();
@@ -396,8 +370,8 @@ describe('recipe: messaging backend (Express + RabbitMQ) behind config/examples/
       expect(window.p99Ms).toBeGreaterThanOrEqual(window.p95Ms);
     }
     const metrics = (await call(`${gw!.adminUrl}/metrics`)).text;
-    expect(metric(metrics, 'breakwater_request_duration_seconds_count', 'route="api"')).toBe(20);
-    expect(metric(metrics, 'breakwater_request_duration_seconds_count', 'route="auth"')).toBe(3);
+    expect(seriesValue(metrics, 'breakwater_request_duration_seconds_count', 'route="api"')).toBe(20);
+    expect(seriesValue(metrics, 'breakwater_request_duration_seconds_count', 'route="auth"')).toBe(3);
     expect(metrics).toMatch(/^breakwater_request_duration_seconds_bucket\{[^}]*route="api"[^}]*\} 20$/m);
   });
 
@@ -405,7 +379,7 @@ describe('recipe: messaging backend (Express + RabbitMQ) behind config/examples/
     // The shipped 0.9: a test process is normally far below it, so the gauge is there and nothing
     // is logged (a warn line exactly when the ratio is at or above 0.9, however this machine is set up).
     await boot();
-    const ratio = metric((await call(`${gw!.adminUrl}/metrics`)).text, 'breakwater_memory_usage_ratio')!;
+    const ratio = seriesValue((await call(`${gw!.adminUrl}/metrics`)).text, 'breakwater_memory_usage_ratio')!;
     expect(ratio).toBeGreaterThan(0);
     expect(ratio).toBeLessThanOrEqual(1);
     const warned = gw!.logs.filter((l) => l.msg === 'memory usage high');

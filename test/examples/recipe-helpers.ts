@@ -119,6 +119,22 @@ export async function send(url: string, options: SendOptions = {}): Promise<Answ
   return { status: res.statusCode, headers: res.headers, text, ms, json: <T>() => JSON.parse(text) as T };
 }
 
+/** A request sent as given: no header added (for tests that control every header or send bytes). */
+export async function call(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<Answer> {
+  const started = performance.now();
+  const res = await request(url, {
+    method: (options.method ?? 'GET') as 'GET',
+    headers: options.headers,
+    body: options.body,
+  });
+  const text = await res.body.text();
+  const ms = performance.now() - started;
+  return { status: res.statusCode, headers: res.headers, text, ms, json: <T>() => JSON.parse(text) as T };
+}
+
 /** A client whose connections come from `address` (any 127.x.y.z); close it after the test. */
 export function clientAt(address: string, connections = 64): Agent {
   return new Agent({ localAddress: address, connections, keepAliveTimeout: 10_000 });
@@ -152,6 +168,13 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (wanted.every((pair) => have.includes(pair))) return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return 0;
+}
+
+/** The value of the series `name{labels}` exactly as written (labels in exposition order), undefined when absent. */
+export function seriesValue(text: string, name: string, labels = ''): number | undefined {
+  const prefix = labels ? `${name}{${labels}} ` : `${name} `;
+  const line = text.split('\n').find((l) => l.startsWith(prefix));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 /** The header as one string (undici gives arrays for repeated fields). */

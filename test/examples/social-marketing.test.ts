@@ -10,13 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { loadConfig } from '../../src/config/load';
 import type { StatsReport } from '../../src/observability/stats';
 import { startSocialMarketingBackend, type SocialMarketingBackend } from '../backends/social-marketing';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { refusedPort } from '../helpers/upstream';
 import { waitFor } from '../helpers/wait';
+import { call, seriesValue, type Answer } from './recipe-helpers';
 
 const ROOT = join(__dirname, '..', '..');
 const FILE = join(ROOT, 'config', 'examples', 'social-marketing.yaml');
@@ -27,33 +27,6 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 
 const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
 const inCI = process.env.CI === 'true';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json<T = Record<string, unknown>>(): T;
-}
-
-async function call(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<Answer> {
-  const res = await request(url, {
-    method: (options.method ?? 'GET') as 'GET',
-    headers: options.headers,
-    body: options.body,
-  });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
-}
-
-/** The value of one series in Prometheus text (undefined when absent). */
-function metric(text: string, name: string, labels = ''): number | undefined {
-  const prefix = labels ? `${name}{${labels}} ` : `${name} `;
-  const line = text.split('\n').find((l) => l.startsWith(prefix));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 const json = { 'content-type': 'application/json' };
 const completion = JSON.stringify({
@@ -196,7 +169,7 @@ describe('recipe: social marketing platform (Express + Prisma + Redis + X API + 
           });
       }
       const metrics = (await call(`${gw!.adminUrl}/metrics`)).text;
-      expect(metric(metrics, 'breakwater_circuit_state', `upstream="${dep}",route="*"`)).toBe(2);
+      expect(seriesValue(metrics, 'breakwater_circuit_state', `upstream="${dep}",route="*"`)).toBe(2);
       await gw!.close();
       gw = undefined;
     }
@@ -318,8 +291,8 @@ describe('recipe: social marketing platform (Express + Prisma + Redis + X API + 
     await waitFor(() => gw!.accessLines().length >= 8, 'the access lines');
     expect(gw!.accessLines().filter((l) => l.reason === 'stale_if_error').length).toBe(4);
     const metrics = (await call(`${gw!.adminUrl}/metrics`)).text;
-    expect(metric(metrics, 'breakwater_cache_requests_total', 'route="posts",result="stale"')).toBe(3);
-    expect(metric(metrics, 'breakwater_fallbacks_total', 'route="trending",trigger="5xx"')).toBe(1);
+    expect(seriesValue(metrics, 'breakwater_cache_requests_total', 'route="posts",result="stale"')).toBe(3);
+    expect(seriesValue(metrics, 'breakwater_fallbacks_total', 'route="trending",trigger="5xx"')).toBe(1);
   });
 
   it('error classes: upstream 5xx bodies masked (UPSTREAM_ERROR), gateway failures as 502 / 503 / 504 JSON codes', async () => {
@@ -381,8 +354,8 @@ describe('recipe: social marketing platform (Express + Prisma + Redis + X API + 
     const lines = gw!.accessLines();
     expect(lines.find((l) => l.reqId === 'req-db-1')).toMatchObject({ status: 500, reason: 'error_masked' });
     const metrics = (await call(`${gw!.adminUrl}/metrics`)).text;
-    expect(metric(metrics, 'breakwater_errors_masked_total', 'route="posts"')).toBe(3);
-    expect(metric(metrics, 'breakwater_errors_masked_total', 'route="llm"')).toBe(1);
+    expect(seriesValue(metrics, 'breakwater_errors_masked_total', 'route="posts"')).toBe(3);
+    expect(seriesValue(metrics, 'breakwater_errors_masked_total', 'route="llm"')).toBe(1);
   });
 
   it('p50/p95/p99 per endpoint, slowest and most failing endpoints listed first (/admin/stats)', async () => {
@@ -424,7 +397,7 @@ describe('recipe: social marketing platform (Express + Prisma + Redis + X API + 
       for (let i = 0; i < 3; i++) expect((await requests.llm()).status).toBe(200);
       const healthy = (await call(`${gw!.adminUrl}/metrics`)).text;
       // Without redis.url there is no redis_up series (a 0 would page BreakwaterRedisDown).
-      expect(metric(healthy, 'breakwater_redis_up')).toBeUndefined();
+      expect(seriesValue(healthy, 'breakwater_redis_up')).toBeUndefined();
       expectFiring(healthy, []);
 
       // The LLM fails (3 × 500, then its breaker is open: 3 × 503) and the X API is slow (2.2 s).
